@@ -1,0 +1,99 @@
+"""Frontdesk: the customer book of an appointment business."""
+
+import sqlite3
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from webapp.config import DEV_SECRET_KEY, Defaults, settings_from_env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; `config` overrides everything (tests)."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+    )
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env()
+    app.config.update(settings_from_env())
+    app.config.update(config or {})
+    configure(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def configure(app: Flask) -> None:
+    """Fill in derived settings and refuse unsafe ones."""
+    development = app.debug or app.testing
+    if not development and app.config["SECRET_KEY"] in (None, "", DEV_SECRET_KEY):
+        raise RuntimeError("Set SECRET_KEY (a long random string) before running Frontdesk in production.")
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'frontdesk.sqlite3'}"
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {
+            "check_same_thread": False,
+            "timeout": 15,
+            **options.get("connect_args", {}),
+        }
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if app.config.get(name) is None:  # not set by any source: Secure outside development
+            app.config[name] = not development
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """WAL, foreign keys and a busy timeout on every SQLite connection."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions to this app."""
+    from webapp import models  # noqa: F401  (every table registered before migrations look)
+    from webapp.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from webapp import errors, formatting, security
+
+    security.init_app(app)
+    errors.init_app(app)
+    formatting.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount one blueprint per feature."""
+    from webapp import api, auth, blacklist, bookings, customers, merge, picker, settings
+
+    for module in (auth, customers, bookings, blacklist, merge, picker, settings, api):
+        app.register_blueprint(module.bp)
+
+
+def register_cli(app: Flask) -> None:
+    """Add the management commands (`flask --app wsgi …`)."""
+    from webapp import cli
+
+    cli.init_app(app)

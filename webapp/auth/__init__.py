@@ -1,0 +1,7 @@
+"""Signing staff in and out, their own password, and the liveness check."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from webapp.auth import views  # noqa: E402,F401

@@ -1,0 +1,5 @@
+"""Bookings: today's list, new booking, complete / cancel / no-show."""
+
+from flask import Blueprint
+
+bp = Blueprint("bookings", __name__, cli_group=None)

@@ -1,0 +1,256 @@
+"""Deterministic demo data: a business, its staff, and customers with bookings, inserted in bulk."""
+
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from faker import Faker
+from sqlalchemy import func, insert, select
+
+from webapp.extensions import db
+from webapp.models import Booking, Business, Customer, Location, MarketingPreference, StaffUser, Tag
+from webapp.models.customer import customer_location, customer_tag
+from webapp.settings import services as settings_services
+
+DEMO_BUSINESS = "Demo Salon"
+DEMO_PASSWORD = "frontdesk-demo"
+DEMO_STAFF = (
+    ("owner@demo.frontdesk.test", "Olivia Owner", "owner"),
+    ("manager@demo.frontdesk.test", "Max Manager", "manager"),
+    ("reception@demo.frontdesk.test", "Rita Reception", "receptionist"),
+)
+TAGS = (
+    ("VIP", "gold"),
+    ("Regular", "green"),
+    ("Allergy", "red"),
+    ("Student", "blue"),
+    ("New", "purple"),
+    ("Wholesale", "grey"),
+)
+SERVICES = (
+    ("Cut and finish", 4500, 60),
+    ("Colour", 8500, 120),
+    ("Blow-dry", 3000, 45),
+    ("Manicure", 2800, 45),
+    ("Massage 60 min", 6500, 60),
+    ("Facial", 5500, 60),
+    ("Beard trim", 1800, 30),
+)
+STAFF_NAMES = ("Amira", "Ben", "Chloe", "Dev", "Elena", "Femi")
+CHUNK = 20_000
+
+
+@dataclass
+class DemoResult:
+    business: str
+    email: str
+    password: str
+    customers: int
+    bookings: int
+    seconds: float
+
+
+def ensure_business() -> Business:
+    """The demo business with its locations, staff, tags and preferences (created once)."""
+    business = db.session.scalar(select(Business).where(Business.name == DEMO_BUSINESS))
+    if business is not None:
+        return business
+    business = settings_services.create_business(
+        DEMO_BUSINESS, timezone="Europe/London", region="GB", currency="GBP"
+    )
+    main = db.session.scalar(select(Location).where(Location.business_id == business.id))
+    main.name = "Soho"
+    db.session.add(Location(business_id=business.id, name="Shoreditch"))
+    for email, name, role in DEMO_STAFF:
+        settings_services.create_staff(
+            business, email=email, name=name, role=role, password=DEMO_PASSWORD, actor=None, must_change=False
+        )
+    for name, color in TAGS:
+        db.session.add(Tag(business_id=business.id, name=name, color=color))
+    for name in ("Email offers", "SMS reminders"):
+        db.session.add(MarketingPreference(business_id=business.id, name=name))
+    db.session.flush()
+    return business
+
+
+def name_pools(seed: int) -> tuple[list[str], list[str], list[str]]:
+    """First names, last names and companies from Faker (several locales, so accents appear)."""
+    fake = Faker(["en_GB", "en_US", "es_ES", "fr_FR", "de_DE", "vi_VN", "it_IT"])
+    fake.seed_instance(seed)
+    firsts = sorted({fake.first_name() for _ in range(3000)})
+    lasts = sorted({fake.last_name() for _ in range(4000)})
+    companies = sorted({fake.company() for _ in range(600)})
+    return firsts, lasts, companies
+
+
+def ascii_slug(text: str) -> str:
+    """Lower-case letters only, for demo email addresses."""
+    import unicodedata
+
+    norm = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in norm if c.isascii() and c.isalpha()).lower() or "guest"
+
+
+def load_demo(count: int, seed: int) -> DemoResult:
+    """Add `count` customers (and their bookings) to the demo business. Commits in chunks."""
+    started = time.perf_counter()
+    business = ensure_business()
+    db.session.commit()
+    rng = random.Random(seed)
+    firsts, lasts, companies = name_pools(seed)
+    location_ids = db.session.scalars(select(Location.id).where(Location.business_id == business.id)).all()
+    tag_ids = db.session.scalars(select(Tag.id).where(Tag.business_id == business.id)).all()
+    owner_id = db.session.scalar(select(StaffUser.id).where(StaffUser.email == DEMO_STAFF[0][0]))
+    offset = db.session.scalar(
+        select(func.count()).select_from(Customer).where(Customer.business_id == business.id)
+    )
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    total_bookings = 0
+    for start in range(0, count, CHUNK):
+        customers, bookings, tags, locs = [], [], [], []
+        for i in range(start + offset, min(start + CHUNK, count) + offset):
+            row, rows = demo_customer(
+                rng, i, business.id, firsts, lasts, companies, location_ids, today, owner_id
+            )
+            customers.append(row)
+            bookings.extend(rows)
+            for tag_id in (
+                rng.sample(tag_ids, k=rng.choice((0, 0, 0, 1, 1, 2))) if not row["is_dummy"] else ()
+            ):
+                tags.append({"business_id": business.id, "customer_id": row["id"], "tag_id": tag_id})
+            if rng.random() < 0.8:
+                locs.append(
+                    {
+                        "business_id": business.id,
+                        "customer_id": row["id"],
+                        "location_id": rng.choice(location_ids),
+                    }
+                )
+        db.session.execute(insert(Customer), customers)
+        if bookings:
+            db.session.execute(insert(Booking), bookings)
+        if tags:
+            db.session.execute(insert(customer_tag), tags)
+        if locs:
+            db.session.execute(insert(customer_location), locs)
+        db.session.commit()
+        total_bookings += len(bookings)
+    return DemoResult(
+        business.name, DEMO_STAFF[0][0], DEMO_PASSWORD, count, total_bookings, time.perf_counter() - started
+    )
+
+
+def demo_customer(rng, i, business_id, firsts, lasts, companies, location_ids, today, owner_id):
+    """One customer row and its booking rows, with counters that agree with the bookings."""
+    cid = uuid.UUID(int=rng.getrandbits(128), version=4)
+    created = today - timedelta(days=rng.randint(1, 1500), minutes=rng.randint(0, 1439))
+    is_dummy = rng.random() < 0.03
+    first, last = rng.choice(firsts), rng.choice(lasts)
+    row = {
+        "id": cid,
+        "business_id": business_id,
+        "first_name": "",
+        "last_name": "",
+        "email": None,
+        "email_normalized": None,
+        "phone": None,
+        "date_of_birth": None,
+        "company": "",
+        "address": "",
+        "notes": "",
+        "source": rng.choice(("walk-in", "phone", "online", "online", "referral", "other")),
+        "is_dummy": is_dummy,
+        "dummy_label": "",
+        "created_at": created,
+        "updated_at": created,
+        "version": 1,
+        "blacklisted_at": None,
+        "blacklist_reason": "",
+        "blacklist_level": "block",
+    }
+    if is_dummy:
+        row["dummy_label"] = f"Walk-in {created:%H:%M}"
+        row["source"] = "walk-in"
+    else:
+        row.update(first_name=first, last_name=last)
+        contact = rng.random()
+        if contact < 0.85:
+            email = f"{ascii_slug(first)}.{ascii_slug(last)}{i}@example.{rng.choice(('com', 'net', 'org'))}"
+            row.update(email=email, email_normalized=email)
+        if contact > 0.1:
+            row["phone"] = f"+4479{(i * 7919 + 12345) % 100_000_000:08d}"
+        if rng.random() < 0.6:
+            row["date_of_birth"] = date(rng.randint(1940, 2007), rng.randint(1, 12), rng.randint(1, 28))
+        if rng.random() < 0.15:
+            row["company"] = rng.choice(companies)
+        if rng.random() < 0.1:
+            row["notes"] = rng.choice(
+                (
+                    "Prefers mornings.",
+                    "Allergic to latex.",
+                    "Likes a quiet room.",
+                    "Always runs 10 minutes late.",
+                    "Pays by card only.",
+                )
+            )
+        if rng.random() < 0.01:
+            row.update(
+                blacklisted_at=created + timedelta(days=30),
+                blacklisted_by_id=owner_id,
+                blacklist_reason=rng.choice(
+                    ("Three no-shows in a row.", "Abusive to staff.", "Unpaid bill.")
+                ),
+            )
+    bookings = []
+    counters = dict(
+        total_bookings=0,
+        cancellations_by_customer=0,
+        cancellations_by_business=0,
+        no_shows=0,
+        completed_bookings=0,
+        first_visit_at=None,
+        last_visit_at=None,
+        total_spent=0,
+    )
+    for _ in range(rng.choice((0, 1, 1, 2, 2, 3, 4, 6))):
+        service, price, minutes = rng.choice(SERVICES)
+        starts = today + timedelta(
+            days=rng.randint(-700, 40), hours=rng.randint(9, 18), minutes=rng.choice((0, 15, 30, 45))
+        )
+        if starts > today + timedelta(days=1):
+            status, by = "booked", None
+        else:
+            status = rng.choices(("completed", "cancelled", "no_show"), (85, 10, 5))[0]
+            by = rng.choice(("customer", "business")) if status == "cancelled" else None
+        bookings.append(
+            {
+                "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+                "business_id": business_id,
+                "customer_id": cid,
+                "location_id": rng.choice(location_ids),
+                "service": service,
+                "staff_name": rng.choice(STAFF_NAMES),
+                "starts_at": starts,
+                "ends_at": starts + timedelta(minutes=minutes),
+                "status": status,
+                "cancelled_by": by,
+                "price": price,
+                "notes": "",
+                "created_at": min(created, starts),
+                "updated_at": min(created, starts),
+            }
+        )
+        counters["total_bookings"] += 1
+        if status == "cancelled":
+            counters["cancellations_by_" + by] += 1
+        elif status == "no_show":
+            counters["no_shows"] += 1
+        elif status == "completed":
+            counters["completed_bookings"] += 1
+            counters["total_spent"] += price
+            counters["first_visit_at"] = min(filter(None, (counters["first_visit_at"], starts)))
+            counters["last_visit_at"] = max(filter(None, (counters["last_visit_at"], starts)))
+    row.update(counters)
+    return row, bookings

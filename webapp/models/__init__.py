@@ -1,0 +1,30 @@
+"""All models, imported here so metadata and migrations see every table."""
+
+from webapp.database import utcnow
+from webapp.models.audit import AuditEvent
+from webapp.models.booking import Booking
+from webapp.models.business import Business, Location
+from webapp.models.customer import (
+    Customer,
+    CustomerConsent,
+    MarketingPreference,
+    Tag,
+    customer_location,
+    customer_tag,
+)
+from webapp.models.staff import StaffUser
+
+__all__ = [
+    "AuditEvent",
+    "Booking",
+    "Business",
+    "Customer",
+    "CustomerConsent",
+    "Location",
+    "MarketingPreference",
+    "StaffUser",
+    "Tag",
+    "customer_location",
+    "customer_tag",
+    "utcnow",
+]

@@ -1,0 +1,171 @@
+"""The customer record, its tags, locations and marketing consents."""
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.database import UTCDateTime, utcnow
+from webapp.extensions import db
+from webapp.models.business import Location
+
+SOURCES = ("walk-in", "phone", "online", "import", "referral", "api", "other")
+BLACKLIST_LEVELS = ("block", "warn")
+
+customer_tag = Table(
+    "customer_tag",
+    db.metadata,
+    Column("business_id", ForeignKey("business.id"), primary_key=True),
+    Column("customer_id", ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_customer_tag_business_tag", "business_id", "tag_id", "customer_id"),
+)
+
+customer_location = Table(
+    "customer_location",
+    db.metadata,
+    Column("business_id", ForeignKey("business.id"), primary_key=True),
+    Column("customer_id", ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True),
+    Column("location_id", ForeignKey("location.id"), primary_key=True),
+    Index("ix_customer_location_business_location", "business_id", "location_id", "customer_id"),
+)
+
+
+class Tag(db.Model):
+    """A label a business puts on customers ("VIP", "Allergy")."""
+
+    __table_args__ = (Index("ix_tag_business_name", "business_id", "name", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id"))
+    name: Mapped[str] = mapped_column(String(60))
+    color: Mapped[str] = mapped_column(String(20), default="grey")
+
+
+class MarketingPreference(db.Model):
+    """Something a customer can opt in to or out of ("Email offers", "SMS reminders")."""
+
+    __tablename__ = "marketing_preference"
+    __table_args__ = (Index("ix_marketing_preference_business_name", "business_id", "name", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class CustomerConsent(db.Model):
+    """A customer's current answer for one preference, with when and by whom it last changed."""
+
+    __tablename__ = "customer_consent"
+    __table_args__ = (
+        Index("ix_customer_consent_business_pref", "business_id", "preference_id", "opted_in", "changed_at"),
+    )
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True
+    )
+    preference_id: Mapped[int] = mapped_column(
+        ForeignKey("marketing_preference.id", ondelete="CASCADE"), primary_key=True
+    )
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id"))
+    opted_in: Mapped[bool]
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+    preference: Mapped[MarketingPreference] = relationship(lazy="joined")
+
+
+class Customer(db.Model):
+    """A person in the book (or a walk-in placeholder), with counters kept in step with bookings."""
+
+    __table_args__ = (
+        Index("ix_customer_business_email", "business_id", "email_normalized", unique=True),
+        Index("ix_customer_business_phone", "business_id", "phone", unique=True),
+        Index("ix_customer_business_created", "business_id", "created_at"),
+        Index("ix_customer_business_updated", "business_id", "updated_at"),
+        Index("ix_customer_business_blacklisted", "business_id", "blacklisted_at"),
+        Index("ix_customer_business_merged_into", "business_id", "merged_into_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id"))
+    first_name: Mapped[str] = mapped_column(String(255), default="")
+    last_name: Mapped[str] = mapped_column(String(255), default="")
+    email: Mapped[str | None] = mapped_column(String(255))  # as typed (trimmed)
+    email_normalized: Mapped[str | None] = mapped_column(String(255))  # lower-cased, for uniqueness
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    date_of_birth: Mapped[date | None]
+    company: Mapped[str] = mapped_column(String(255), default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(20), default="other")
+    custom_field_value: Mapped[str] = mapped_column(String(255), default="")
+
+    is_dummy: Mapped[bool] = mapped_column(default=False)
+    dummy_label: Mapped[str] = mapped_column(String(80), default="")
+
+    blacklisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    blacklist_reason: Mapped[str] = mapped_column(Text, default="")
+    blacklist_level: Mapped[str] = mapped_column(String(10), default="block")
+    blacklist_expires_on: Mapped[date | None]
+    blacklisted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    blacklist_reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    blacklist_reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+    anonymized_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customer.id"))
+    merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # Counters, kept in step with bookings and sales in the same transaction; `flask recount` repairs.
+    total_bookings: Mapped[int] = mapped_column(default=0)
+    cancellations_by_customer: Mapped[int] = mapped_column(default=0)
+    cancellations_by_business: Mapped[int] = mapped_column(default=0)
+    no_shows: Mapped[int] = mapped_column(default=0)
+    completed_bookings: Mapped[int] = mapped_column(default=0)
+    first_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    total_spent: Mapped[int] = mapped_column(default=0)  # minor units
+    points_balance: Mapped[int] = mapped_column(default=0)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    tags: Mapped[list[Tag]] = relationship(secondary=customer_tag, order_by=Tag.name, lazy="selectin")
+    locations: Mapped[list[Location]] = relationship(
+        secondary=customer_location, order_by=Location.name, lazy="selectin"
+    )
+    consents: Mapped[list[CustomerConsent]] = relationship(lazy="selectin", cascade="all, delete-orphan")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    @property
+    def display_name(self) -> str:
+        """What staff see as this customer's name."""
+        if self.anonymized_at:
+            return "Anonymized customer"
+        return self.full_name or self.dummy_label or "Unnamed walk-in"
+
+    @property
+    def is_blacklisted(self) -> bool:
+        """Blocked from booking: a `block` restriction that has not lapsed."""
+        return self.restriction == "block"
+
+    @property
+    def restriction(self) -> str | None:
+        """`block`, `warn` or None, taking the expiry date into account."""
+        if self.blacklisted_at is None:
+            return None
+        if self.blacklist_expires_on and self.blacklist_expires_on <= date.today():
+            return None
+        return self.blacklist_level
+
+    @property
+    def average_spend(self) -> int:
+        return self.total_spent // self.completed_bookings if self.completed_bookings else 0

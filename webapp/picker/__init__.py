@@ -1,0 +1,5 @@
+"""The calendar customer picker (an embeddable fragment)."""
+
+from flask import Blueprint
+
+bp = Blueprint("picker", __name__)

@@ -1,0 +1,144 @@
+"""Who may see what: sign-in required everywhere, role checks, session lifetime and security headers."""
+
+import time
+from functools import wraps
+
+from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+from sqlalchemy import select
+
+from webapp.extensions import db, login_manager
+from webapp.models import StaffUser
+
+# Endpoints an anonymous visitor may reach. Everything else needs a signed-in user.
+PUBLIC_ENDPOINTS = {"auth.login", "auth.healthz", "static"}
+# Endpoints a user who must change their password may still reach.
+PASSWORD_CHANGE_ENDPOINTS = {"auth.change_password", "auth.logout", "static", "auth.healthz"}
+
+
+def role_required(role: str):
+    """Mark a view as needing `role` or above; enforced for every request in `check_access`."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            return view(*args, **kwargs)
+
+        wrapped.min_role = role
+        return wrapped
+
+    return decorate
+
+
+def min_role_of(endpoint: str) -> str | None:
+    """The role an endpoint needs, or None when it is public."""
+    if endpoint in PUBLIC_ENDPOINTS:
+        return None
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "min_role", "receptionist")
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> StaffUser | None:
+    """Accept a session only while the user is active and its session version is current."""
+    try:
+        raw_id, raw_version = user_id.split(":")
+        uid, version = int(raw_id), int(raw_version)
+    except ValueError:
+        return None
+    user = db.session.scalar(select(StaffUser).where(StaffUser.id == uid))
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Send an anonymous visitor to sign in; htmx requests redirect the whole page."""
+    if request.path.startswith("/api/"):
+        return {"error": {"code": "unauthorized", "message": "Sign in or send an API key."}}, 401
+    target = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+    if request.headers.get("HX-Request") == "true":
+        return "", 401, {"HX-Redirect": target}
+    return redirect(target, 303)
+
+
+def check_access():
+    """Before every request: expire old sessions, require sign-in, enforce the view's role."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if current_user.is_authenticated and session_expired():
+        logout_user()
+        session.clear()
+        flash("Your session has ended. Sign in again to carry on.", "info")
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        return redirect(url_for("auth.change_password"), 303)
+    if not current_user.has_role(min_role_of(endpoint)):
+        abort(403)
+    g.business = current_user.business
+    return None
+
+
+def session_expired() -> bool:
+    """True when the session is past its idle or absolute lifetime; otherwise note this visit."""
+    now = int(time.time())
+    signed_in_at = session.get("signed_in_at", 0)
+    seen_at = session.get("seen_at", 0)
+    absolute = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    idle = current_app.config["SESSION_IDLE_TIMEOUT"].total_seconds()
+    if now - signed_in_at > absolute or now - seen_at > idle:
+        return True
+    if now - seen_at > 30:  # refresh the idle clock without re-issuing the cookie on every request
+        session["seen_at"] = now
+    return False
+
+
+def start_session(user: StaffUser) -> None:
+    """Begin a fresh session for `user` (the caller has cleared the old one)."""
+    now = int(time.time())
+    session["signed_in_at"] = now
+    session["seen_at"] = now
+    session.permanent = True
+
+
+def content_security_policy() -> str:
+    """Scripts only from this site and the pinned htmx build; nothing inline."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' {current_app.config['HTMX_URL']}",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ]
+    )
+
+
+def add_security_headers(response):
+    """Headers every response carries."""
+    h = response.headers
+    h.setdefault("Content-Security-Policy", content_security_policy())
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("Referrer-Policy", "same-origin")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    response.vary.add("HX-Request")
+    if request.endpoint != "static" and current_user.is_authenticated:
+        h["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Install the access check and headers."""
+    login_manager.session_protection = "basic"
+    app.before_request(check_access)
+    app.after_request(add_security_headers)

@@ -1,0 +1,70 @@
+"""Settings forms (shape only; services check the rules)."""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange
+
+from webapp.models.staff import ROLE_LABELS
+
+
+class BusinessForm(FlaskForm):
+    """The business's details."""
+
+    name = StringField(
+        "Business name", validators=[DataRequired("Give the business a name."), Length(max=200)]
+    )
+    timezone = StringField("Timezone", validators=[DataRequired("Choose a timezone."), Length(max=64)])
+    phone_region = StringField(
+        "Phone region", validators=[DataRequired("Enter a country code."), Length(2, 2)]
+    )
+    currency = StringField("Currency", validators=[DataRequired("Enter a currency code."), Length(3, 3)])
+    points_per_unit = IntegerField(
+        "Points earned per currency unit",
+        validators=[NumberRange(0, 1000, "Use a whole number from 0 to 1,000.")],
+    )
+    point_value_minor = IntegerField(
+        "Value of one point (minor units)", validators=[NumberRange(0, 100000, "Use a whole number from 0.")]
+    )
+
+
+class LocationForm(FlaskForm):
+    """Add or rename a location."""
+
+    name = StringField(
+        "Location name", validators=[DataRequired("Give the location a name."), Length(max=120)]
+    )
+
+
+class StaffForm(FlaskForm):
+    """Add a staff member."""
+
+    name = StringField("Name", validators=[DataRequired("Enter their name."), Length(max=120)])
+    email = EmailField(
+        "Email",
+        validators=[
+            DataRequired("Enter their email."),
+            Email("Enter a valid email address."),
+            Length(max=255),
+        ],
+    )
+    role = SelectField(
+        "Role", choices=[SelectChoice(v, label) for v, label in ROLE_LABELS.items()], default="receptionist"
+    )
+    password = PasswordField(
+        "First password", validators=[DataRequired("Give them a first password."), Length(max=256)]
+    )
+
+
+class StaffChangeForm(FlaskForm):
+    """Change a staff member's role or active flag."""
+
+    role = SelectField("Role", choices=[SelectChoice(v, label) for v, label in ROLE_LABELS.items()])
+    active = BooleanField("Active")
