@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("customers", __name__)
 
-from webapp.customers import views  # noqa: E402,F401
+from webapp.customers import list_views, views  # noqa: E402,F401
