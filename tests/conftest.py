@@ -85,11 +85,9 @@ def _context(app):
         with db.engine.begin() as conn:
             if app.backend == "postgresql":
                 conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                conn.execute(text("PRAGMA foreign_keys=OFF"))
+            else:  # children first; foreign keys stay on
                 for name in reversed(tables):
                     conn.execute(text(f"DELETE FROM {name}"))
-                conn.execute(text("PRAGMA foreign_keys=ON"))
 
 
 @pytest.fixture
