@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from helpers import PASSWORD, sign_in
 from sqlalchemy import event, text
 
+from helpers import PASSWORD, sign_in
 from webapp import create_app
 from webapp.auth.passwords import hash_password
 from webapp.extensions import db, limiter

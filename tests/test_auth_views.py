@@ -3,8 +3,8 @@
 import logging
 
 import pytest
-from helpers import HX, PASSWORD, csrf_token_from, sign_in
 
+from helpers import HX, PASSWORD, csrf_token_from, sign_in
 from webapp.auth.views import safe_next
 from webapp.extensions import db
 from webapp.models import StaffUser
