@@ -196,15 +196,3 @@ def change_staff(user: StaffUser, *, role: str, active: bool, actor: StaffUser) 
         user.end_sessions()
         record(actor, "staff.changed", business_id=user.business_id, email=user.email, **changes)
     db.session.flush()
-
-
-def reset_staff_password(user: StaffUser, password: str, actor: StaffUser) -> None:
-    """Give a colleague a new first password (they must change it); ends their sessions. Caller commits."""
-    problem = password_problem(password, user.email)
-    if problem:
-        raise RuleBroken("password", problem)
-    user.password_hash = hash_password(password)
-    user.must_change_password = True
-    user.end_sessions()
-    record(actor, "staff.password_reset", business_id=user.business_id, email=user.email)
-    db.session.flush()
