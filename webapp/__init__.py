@@ -72,7 +72,13 @@ def register_extensions(app: Flask) -> None:
     from webapp.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(__file__).parent / "migrations"),
+        render_as_batch=True,
+        include_name=schema_object_is_modelled,
+    )
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -82,6 +88,11 @@ def register_extensions(app: Flask) -> None:
     security.init_app(app)
     errors.init_app(app)
     formatting.init_app(app)
+
+
+def schema_object_is_modelled(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Leave engine-specific search structures (SQLite FTS5 shadow tables) out of `db check`."""
+    return not (type_ == "table" and name is not None and "_fts" in name)
 
 
 def register_blueprints(app: Flask) -> None:
