@@ -6,7 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import abort
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, delete, exists, func, insert, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from webapp.audit import record
@@ -35,6 +35,8 @@ from webapp.models import (
     MarketingPreference,
     StaffUser,
     Tag,
+    customer_location,
+    customer_tag,
 )
 
 __all__ = [
@@ -317,10 +319,10 @@ def walk_in_label(business: Business) -> str:
 def _insert(business: Business, actor, clean: dict, **flags) -> Customer:
     customer = Customer(business_id=business.id, **flags)
     _apply(customer, clean)
-    customer.tags = clean.get("tag_ids", [])
-    customer.locations = clean.get("location_ids", [])
     db.session.add(customer)
     db.session.flush()
+    _replace_links(customer, customer_tag, "tag_id", [], clean.get("tag_ids", []))
+    _replace_links(customer, customer_location, "location_id", [], clean.get("location_ids", []))
     event = {f: _jsonable(clean[f]) for f in FIELDS if clean.get(f)}
     if flags.get("is_dummy"):
         event["placeholder"] = flags["dummy_label"]
@@ -371,19 +373,44 @@ def update_customer(
     return changed
 
 
+def _replace_links(customer: Customer, table, column: str, have: list, want: list) -> bool:
+    """Make the customer's rows in a link table (tags, locations) exactly `want`; True if changed.
+    Written with SQL because the link rows carry business_id, which the ORM collection cannot set."""
+    have_ids, want_ids = {r.id for r in have}, {r.id for r in want}
+    if have_ids == want_ids:
+        return False
+    gone, new = have_ids - want_ids, want_ids - have_ids
+    if gone:
+        db.session.execute(
+            delete(table).where(
+                table.c.business_id == customer.business_id,
+                table.c.customer_id == customer.id,
+                table.c[column].in_(gone),
+            )
+        )
+    if new:
+        db.session.execute(
+            insert(table),
+            [
+                {"business_id": customer.business_id, "customer_id": customer.id, column: i}
+                for i in sorted(new)
+            ],
+        )
+    db.session.expire(customer, ["tags", "locations"])
+    return True
+
+
 def _replace_tags(customer: Customer, tags: list[Tag]) -> dict:
     old = [t.name for t in customer.tags]
-    if {t.id for t in customer.tags} == {t.id for t in tags}:
+    if not _replace_links(customer, customer_tag, "tag_id", customer.tags, tags):
         return {}
-    customer.tags = list(tags)
     return {"tags": [old, [t.name for t in tags]]}
 
 
 def _replace_locations(customer: Customer, locations: list[Location]) -> dict:
     old = [loc.name for loc in customer.locations]
-    if {loc.id for loc in customer.locations} == {loc.id for loc in locations}:
+    if not _replace_links(customer, customer_location, "location_id", customer.locations, locations):
         return {}
-    customer.locations = list(locations)
     return {"locations": [old, [loc.name for loc in locations]]}
 
 
@@ -467,7 +494,7 @@ def anonymize(customer: Customer, actor: StaffUser | None) -> None:
         setattr(customer, f, "")
     customer.email = customer.email_normalized = customer.phone = None
     customer.date_of_birth = None
-    customer.tags = []
+    _replace_tags(customer, [])
     customer.consents = []
     customer.anonymized_at = utcnow()
     _scrub_history(customer)
