@@ -211,7 +211,7 @@ def delete(customer_id):
         if outcome == "deleted":
             flash(f"{name} was deleted.", "success")
             return redirect(url_for("customers.search"), 303)
-        return to_profile(customer, f"{name} was anonymized; their bookings and totals are kept.")
+        return to_profile(customer, "Customer anonymized: personal details wiped, bookings and totals kept.")
     return render_template(
         "customers/delete.html",
         customer=customer,
