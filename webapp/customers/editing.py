@@ -96,11 +96,13 @@ def message_for(field: str, message: str, duplicate: Customer | None) -> str | M
 def apply_errors(form: CustomerForm, error: RuleBroken) -> None:
     """Put each problem of a RuleBroken on the field it concerns (or above the form)."""
     problems = error.extra.get("problems") or {error.field: error.message}
-    duplicate = error.extra.get("customer")
+    duplicates = error.extra.get("duplicates") or {}
     for field, message in problems.items():
         target = "consents" if field == "consents" else field
         if target in form and target != "consents":
-            form[target].errors = list(form[target].errors or []) + [message_for(field, message, duplicate)]
+            form[target].errors = list(form[target].errors or []) + [
+                message_for(field, message, duplicates.get(field))
+            ]
         else:
             form.form_errors.append(message)
 

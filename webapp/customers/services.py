@@ -177,10 +177,11 @@ def check_customer(
     business: Business, data: dict, *, customer: Customer | None = None, full: bool = True
 ) -> dict:
     """Clean every given field and check every rule; returns the clean values, or raises RuleBroken
-    for the first problem with all of them in `extra["problems"]` ({field: message})."""
+    for the first problem with all of them in `extra["problems"]` ({field: message}); a taken email or
+    phone puts its owner in `extra["duplicates"]` ({field: customer}) and `extra["customer"]`."""
     clean: dict = {}
     problems: dict[str, str] = {}
-    duplicate = None
+    duplicates: dict[str, Customer] = {}
 
     def attempt(field, fn, *args):
         try:
@@ -217,14 +218,14 @@ def check_customer(
     exclude = customer.id if customer is not None else None
     if clean.get("email"):
         owner = find_contact_owner(business.id, email=normalize_email(clean["email"]), exclude=exclude)
-        if owner is not None:
-            duplicate = duplicate or owner
-            problems.setdefault("email", f"{owner.display_name} already has this email.")
+        if owner is not None and "email" not in problems:
+            duplicates["email"] = owner
+            problems["email"] = f"{owner.display_name} already has this email."
     if clean.get("phone"):
         owner = find_contact_owner(business.id, phone=clean["phone"], exclude=exclude)
-        if owner is not None:
-            duplicate = duplicate or owner
-            problems.setdefault("phone", f"{owner.display_name} already has this phone number.")
+        if owner is not None and "phone" not in problems:
+            duplicates["phone"] = owner
+            problems["phone"] = f"{owner.display_name} already has this phone number."
 
     if full:
 
@@ -239,9 +240,9 @@ def check_customer(
 
     if problems:
         field, message = next(iter(problems.items()))
-        extra = {"problems": problems}
-        if duplicate is not None:
-            extra["customer"] = duplicate
+        extra = {"problems": problems, "duplicates": duplicates}
+        if duplicates:
+            extra["customer"] = duplicates.get(field) or next(iter(duplicates.values()))
         raise RuleBroken(field, message, **extra)
     return clean
 

@@ -149,7 +149,7 @@ def validate_field():
         if field == "phone" and clean.get("phone"):
             ok = clean["phone"]
     except RuleBroken as e:
-        form[field].errors = [message_for(field, e.message, e.extra.get("customer"))]
+        form[field].errors = [message_for(field, e.message, (e.extra.get("duplicates") or {}).get(field))]
     customer_id = exclude if _excluded(exclude) else None
     return render_template(
         "customers/_contact_field.html", form=form, name=field, ok=ok, customer_id=customer_id
