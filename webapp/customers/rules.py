@@ -112,6 +112,14 @@ def check_text(field: str, raw: str | None) -> str:
     return value
 
 
+def check_label(raw: str | None) -> str:
+    """A placeholder's label ("Walk-in 14:30", "Red coat"), at most 80 characters."""
+    value = clean_text(raw)
+    if len(value) > 80:
+        raise RuleBroken("dummy_label", "Use at most 80 characters for the label.")
+    return value
+
+
 def check_source(raw: str | None) -> str:
     """One of the known sources (blank means "other")."""
     value = clean_text(raw) or "other"

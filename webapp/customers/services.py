@@ -13,6 +13,7 @@ from webapp.audit import record
 from webapp.customers.rules import (
     check_birth_date,
     check_email,
+    check_label,
     check_source,
     check_text,
     clean_text,
@@ -200,6 +201,8 @@ def check_customer(
         attempt("date_of_birth", check_birth_date, data["date_of_birth"], business)
     if "source" in data:
         attempt("source", check_source, data["source"])
+    if "dummy_label" in data:
+        attempt("dummy_label", check_label, data["dummy_label"])
     if "tag_ids" in data:
         attempt("tag_ids", _owned_ids, Tag, business.id, data["tag_ids"], "tag_ids", "tags")
     if "location_ids" in data:
@@ -266,7 +269,7 @@ def _check_consents(business_id: int, consents: dict | None) -> dict:
 def _apply(customer: Customer, clean: dict) -> dict:
     """Set the plain fields from clean values; returns {field: [old, new]} for those that changed."""
     changed = {}
-    for f in FIELDS:
+    for f in (*FIELDS, "dummy_label"):
         if f not in clean:
             continue
         new = clean[f]
@@ -308,7 +311,11 @@ def create_walk_in(
     data = dict(data or {})
     data.setdefault("source", "walk-in")
     clean = check_customer(business, data, full=False)
-    label = clean_text(label)[:80] or walk_in_label(business)
+    clean.pop("dummy_label", None)
+    try:
+        label = check_label(label) or walk_in_label(business)
+    except RuleBroken as e:
+        raise RuleBroken("dummy_label", e.message, problems={"dummy_label": e.message}) from None
     return _insert(business, actor, clean, is_dummy=True, dummy_label=label)
 
 
@@ -348,6 +355,8 @@ def update_customer(
     first name and a contact becomes a full customer. Raises StaleEdit or RuleBroken."""
     if customer.anonymized_at is not None:
         raise RuleBroken(None, "This customer was anonymized; the record can no longer be edited.")
+    if customer.merged_into_id is not None:
+        raise RuleBroken(None, "This record was merged into another customer; edit that one instead.")
     if int(expected_version) != customer.version:
         raise StaleEdit(customer, snapshot(customer))
     business = db.session.get(Business, customer.business_id)
