@@ -10,6 +10,7 @@ from webapp.customers import services
 from webapp.customers.forms import CustomerForm, consent_answers
 from webapp.errors import RuleBroken
 from webapp.extensions import db
+from webapp.formatting import phone_format
 from webapp.models import Customer, Location, MarketingPreference, Tag
 
 FULL_FIELDS = (
@@ -64,6 +65,7 @@ def build_form(customer: Customer | None = None, **kwargs) -> CustomerForm:
     form.consents = form.consent_fields(request.form if request.method == "POST" else None, current)
     if customer is not None and request.method == "GET":
         form.version.data = customer.version
+        form.phone.data = phone_format(customer.phone)  # as people read it; saved again as E.164
     if customer is None and not form.form_token.data:
         form.form_token.data = uuid.uuid4().hex
     return form
@@ -95,6 +97,8 @@ def message_for(field: str, message: str, duplicate: Customer | None) -> str | M
 
 def apply_errors(form: CustomerForm, error: RuleBroken) -> None:
     """Put each problem of a RuleBroken on the field it concerns (or above the form)."""
+    if error.extra.get("similar"):
+        return  # shown as the "Possible duplicate" panel, with its "Create anyway" button
     problems = error.extra.get("problems") or {error.field: error.message}
     duplicates = error.extra.get("duplicates") or {}
     for field, message in problems.items():
