@@ -49,7 +49,8 @@ def find_similar(
         func.length(Customer.last_name) == len(clean_text(last_name)),
     )
     cond = or_(Customer.date_of_birth == dob, same_length) if dob else same_length
-    stmt = select(Customer).where(
+    # Plain columns first (no entity loading), then the few matches as customers.
+    stmt = select(Customer.id, Customer.first_name, Customer.last_name, Customer.date_of_birth).where(
         Customer.business_id == business_id,
         Customer.merged_into_id.is_(None),
         Customer.anonymized_at.is_(None),
@@ -57,12 +58,19 @@ def find_similar(
     )
     if exclude is not None:
         stmt = stmt.where(Customer.id != exclude)
-    found = []
-    for c in db.session.scalars(stmt.order_by(Customer.created_at).limit(200)):
-        if dob and c.date_of_birth == dob and names_similar(c.full_name, full):
-            found.append(c)
-        elif (dob is None or c.date_of_birth is None) and fold(c.full_name) == fold(full):
-            found.append(c)
+    target = fold(full)
+    ids = []
+    for cid, first, last, born in db.session.execute(stmt):
+        name = f"{first} {last}"
+        if (dob and born == dob and names_similar(name, full)) or (
+            (dob is None or born is None) and fold(name) == target
+        ):
+            ids.append(cid)
+    if not ids:
+        return []
+    found = db.session.scalars(
+        select(Customer).where(Customer.id.in_(ids[:50])).order_by(Customer.created_at)
+    ).all()
     return found[:10]
 
 

@@ -35,8 +35,8 @@ LABELS = {
 
 
 def clean_text(raw: str | None) -> str:
-    """Trim a text value; None becomes the empty string."""
-    return (raw or "").strip()
+    """Trim a text value and compose its accents (NFC), so "José" is stored one way; None becomes ""."""
+    return unicodedata.normalize("NFC", raw or "").strip()
 
 
 def normalize_email(raw: str | None) -> str | None:
