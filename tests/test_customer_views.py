@@ -552,3 +552,12 @@ def test_forms_carry_csrf_tokens(csrf_app, desk, business, login_as):
     confirm = manager.get(f"/customers/{c.id}/delete")
     r = manager.post(f"/customers/{c.id}/delete", data={"csrf_token": csrf_token_from(confirm.data)})
     assert r.status_code == 303 and count() == 0
+
+
+def test_refused_save_puts_the_cursor_on_the_first_bad_field(desk):
+    r = desk.post("/customers/new", data=form(phone="abc"))
+    html = r.data.decode()
+    assert re.search(r'<input[^>]*autofocus[^>]*id="phone"|<input[^>]*id="phone"[^>]*autofocus', html)
+    assert not re.search(
+        r'<input[^>]*autofocus[^>]*id="first_name"|<input[^>]*id="first_name"[^>]*autofocus', html
+    )
