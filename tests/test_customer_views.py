@@ -289,6 +289,19 @@ def test_edit_stale_version_is_not_applied(desk, business, make_user):
     assert r.status_code == 303
 
 
+def test_stale_edit_shows_tag_changes(desk, business, make_tag):
+    vip, new = make_tag("VIP"), make_tag("New")
+    c = make_full(business)
+    opened = c.version
+    services.update_customer(c, None, {"tag_ids": [vip.id]}, expected_version=opened)
+    db.session.commit()
+    r = desk.post(
+        f"/customers/{c.id}/edit", data={**form(version=str(opened), phone=""), "tag_ids": [str(new.id)]}
+    )
+    assert r.status_code == 409
+    assert re.search(r'<th scope="row">Tags</th><td>VIP</td><td>New</td>', r.data.decode())
+
+
 def test_edit_rejects_bad_values_and_keeps_record(desk, business):
     c = make_full(business)
     r = desk.post(f"/customers/{c.id}/edit", data=form(version=str(c.version), date_of_birth="2090-01-01"))

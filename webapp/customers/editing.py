@@ -111,7 +111,7 @@ def apply_errors(form: CustomerForm, error: RuleBroken) -> None:
             form.form_errors.append(message)
 
 
-def stale_differences(current: dict, mine: dict) -> list[tuple[str, object, object]]:
+def stale_differences(current: dict, mine: dict, form: CustomerForm) -> list[tuple[str, object, object]]:
     """(label, saved now, what this receptionist typed) for each field where they differ."""
     rows = []
     for key, saved in current.items():
@@ -120,6 +120,10 @@ def stale_differences(current: dict, mine: dict) -> list[tuple[str, object, obje
             continue
         typed = mine[field]
         if key in ("tags", "locations"):
+            names = {value: label for value, label, _ in form[field].choices}
+            typed_names = sorted((names.get(i, str(i)) for i in typed or []), key=str.casefold)
+            if sorted(saved, key=str.casefold) != typed_names:
+                rows.append((LABELS[key], ", ".join(saved) or "none", ", ".join(typed_names) or "none"))
             continue
         typed_text = typed.isoformat() if hasattr(typed, "isoformat") else (typed or "")
         if key == "phone":

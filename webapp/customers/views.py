@@ -4,6 +4,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import NotFound
 
 from webapp.bookings.profile import profile_context
 from webapp.customers import bp, services
@@ -120,7 +121,10 @@ def edit(customer_id):
             )
         except services.StaleEdit as e:
             db.session.rollback()
-            stale, last_change = stale_differences(e.current, form_data(form, fields)), latest_event(customer)
+            stale, last_change = (
+                stale_differences(e.current, form_data(form, fields), form),
+                latest_event(customer),
+            )
             form.version.data = e.version
         except RuleBroken as e:
             apply_errors(form, e)
@@ -178,7 +182,7 @@ def _excluded(raw):
         return None
     try:
         return services.get_customer(g.business.id, raw)
-    except Exception:  # noqa: BLE001 - a bad id simply excludes nobody
+    except NotFound:  # a bad or foreign id simply excludes nobody
         return None
 
 
@@ -204,11 +208,7 @@ def profile(customer_id):
 def follow_merges(customer, hops: int = 10):
     """The customer a merged record now lives on (following a chain of merges)."""
     while customer.merged_into_id and hops:
-        customer = db.session.scalar(
-            select(type(customer)).where(
-                type(customer).id == customer.merged_into_id, type(customer).business_id == g.business.id
-            )
-        ) or abort(404)
+        customer = services.get_customer(g.business.id, customer.merged_into_id)
         hops -= 1
     return customer
 
