@@ -574,3 +574,12 @@ def test_refused_save_puts_the_cursor_on_the_first_bad_field(desk):
     assert not re.search(
         r'<input[^>]*autofocus[^>]*id="first_name"|<input[^>]*id="first_name"[^>]*autofocus', html
     )
+
+
+def test_duplicate_placeholder_is_marked(desk, business):
+    services.create_walk_in(business, None, {"phone": "07400 555666"}, label="Walk-in 09:15")
+    db.session.commit()
+    r = desk.post("/customers/new", data=form(phone="07400 555666", email=""))
+    assert (
+        r.status_code == 422 and b"Walk-in 09:15</a> (walk-in placeholder) already has this phone" in r.data
+    )

@@ -80,9 +80,10 @@ def form_data(form: CustomerForm, fields) -> dict:
 
 def customer_link(customer: Customer) -> Markup:
     """A link to a customer's profile, the name escaped."""
-    return Markup('<a href="{}">{}</a>').format(
+    link = Markup('<a href="{}">{}</a>').format(
         url_for("customers.profile", customer_id=customer.id), customer.display_name
     )
+    return link + Markup(" (walk-in placeholder)") if customer.is_dummy else link
 
 
 def message_for(field: str, message: str, duplicate: Customer | None) -> str | Markup:
