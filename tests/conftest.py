@@ -14,7 +14,7 @@ from helpers import PASSWORD, sign_in
 from webapp import create_app
 from webapp.auth.passwords import hash_password
 from webapp.extensions import db, limiter
-from webapp.models import Booking, Business, Customer, Location, StaffUser, Tag
+from webapp.models import Booking, Business, Customer, Location, StaffUser, Tag, customer_tag
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -187,9 +187,15 @@ def make_customer(business):
             defaults["email_normalized"] = defaults["email"].lower()
         tags = defaults.pop("tags", [])
         customer = Customer(business_id=b.id, **defaults)
-        customer.tags = list(tags)
         db.session.add(customer)
+        db.session.flush()
+        if tags:  # link rows carry business_id, which the ORM collection cannot fill in
+            db.session.execute(
+                customer_tag.insert(),
+                [{"business_id": b.id, "customer_id": customer.id, "tag_id": t.id} for t in tags],
+            )
         db.session.commit()
+        db.session.expire(customer, ["tags"])
         return customer
 
     return make
