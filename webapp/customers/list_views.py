@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from webapp.customers import bp
 from webapp.customers.criteria import MONTHS, SORT_NAMES, parse_criteria
-from webapp.customers.search import COUNT_CAP, find_customers
+from webapp.customers.search import find_customers
 from webapp.extensions import db
 from webapp.htmx import page_or_block, wants_fragment
 from webapp.models import Location, MarketingPreference, Tag
@@ -65,7 +65,6 @@ def search():
         sort_labels=SORT_LABELS,
         sort_names=SORT_NAMES,
         months=MONTHS,
-        count_cap=COUNT_CAP,
     )
 
 

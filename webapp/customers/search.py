@@ -58,6 +58,11 @@ class Results:
     ranks: dict = field(default_factory=dict)
 
     @property
+    def cap(self) -> int:
+        """Where exact counting stops."""
+        return COUNT_CAP
+
+    @property
     def count_label(self) -> str:
         """ "1 customer", "37 customers", "1,000+ customers"."""
         if self.capped:

@@ -1,7 +1,7 @@
 """Search keys on customers, their indexes, and a contains-index (SQLite FTS5 trigram / pg_trgm).
 
 Revision ID: 0003_search
-Revises: 0001
+Revises: 0002_customers (0001 on its own branch; the integrator chains the features)
 Create Date: 2026-11-22 00:16:25.681513
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_search"
-down_revision = "0001"
+down_revision = "0002_customers"
 branch_labels = None
 depends_on = None
 
@@ -37,9 +37,11 @@ SQLITE_FTS = [
     "CREATE TRIGGER customer_fts_ai AFTER INSERT ON customer BEGIN "
     "INSERT INTO customer_fts(rowid, search_text) VALUES (new.rowid, new.search_text); END",
     "CREATE TRIGGER customer_fts_ad AFTER DELETE ON customer BEGIN "
-    "INSERT INTO customer_fts(customer_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text); END",
+    "INSERT INTO customer_fts(customer_fts, rowid, search_text) "
+    "VALUES ('delete', old.rowid, old.search_text); END",
     "CREATE TRIGGER customer_fts_au AFTER UPDATE OF search_text ON customer BEGIN "
-    "INSERT INTO customer_fts(customer_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text); "
+    "INSERT INTO customer_fts(customer_fts, rowid, search_text) "
+    "VALUES ('delete', old.rowid, old.search_text); "
     "INSERT INTO customer_fts(rowid, search_text) VALUES (new.rowid, new.search_text); END",
 ]
 
