@@ -246,6 +246,7 @@ def test_pages_and_capped_counts(business, make_customer, monkeypatch):
     assert names(find(business, limit=3, page=3)) == ["Pat6 Page"]
     assert find(business, limit=3, page=4).customers == []
     monkeypatch.setattr(search, "COUNT_CAP", 5)
+    monkeypatch.setattr(search, "SEARCH_CAP", 5)
     capped = find(business, limit=3)
     assert (capped.count, capped.capped, capped.count_label) == (5, True, "5+ customers")
     searched = find(business, q="pat", limit=3)

@@ -143,6 +143,9 @@ def test_count_is_capped_and_said_so(login_as, make_customer, monkeypatch):
         make_customer(first_name=f"Kim{i}")
     html = login_as("receptionist").get("/customers").get_data(as_text=True)
     assert "3+ customers" in html and "counted up to 3" in html
+    monkeypatch.setattr(search, "SEARCH_CAP", 2)
+    html = login_as("receptionist").get("/customers?q=kim", headers=HX).get_data(as_text=True)
+    assert "2+ customers match “kim”" in html and "the best 2 are listed" in html
 
 
 def test_pagination_links_keep_the_filters(login_as, make_customer):

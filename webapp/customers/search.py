@@ -20,16 +20,18 @@ from sqlalchemy import (
     text,
     union_all,
 )
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.customers.criteria import Criteria
 from webapp.customers.keys import fold, fold_fragment, search_keys
 from webapp.database import utcnow
 from webapp.extensions import db
-from webapp.models import Booking, Customer
+from webapp.models import Booking, Customer, Tag
 from webapp.models.customer import CustomerConsent, customer_location, customer_tag
 
-COUNT_CAP = 1000  # counted exactly up to here; beyond it the screen says "1,000+"
+COUNT_CAP = 1000  # a list is counted exactly up to here; beyond it the screen says "1,000+"
+SEARCH_CAP = 100  # a typed search ranks (and counts) its best 100 matches: "100+ customers"
 TOP = "\U0010ffff"  # sorts after every character: [prefix, prefix + TOP) is a prefix range
 PHONE_LIKE = re.compile(r"[\d\s\-+().\/]+")
 SORTS = {
@@ -47,7 +49,7 @@ EXACT_PHONE, EXACT_EMAIL, PHONE_PREFIX, NAME, LAST_NAME, EMAIL, COMPANY, CONTAIN
 
 @dataclass
 class Results:
-    """One page of customers, with a count that is exact up to COUNT_CAP."""
+    """One page of customers, with a count that is exact up to `cap`."""
 
     customers: list
     count: int
@@ -55,18 +57,14 @@ class Results:
     page: int
     limit: int
     has_next: bool
+    cap: int = COUNT_CAP  # where exact counting stops
     ranks: dict = field(default_factory=dict)
-
-    @property
-    def cap(self) -> int:
-        """Where exact counting stops."""
-        return COUNT_CAP
 
     @property
     def count_label(self) -> str:
         """ "1 customer", "37 customers", "1,000+ customers"."""
         if self.capped:
-            return f"{COUNT_CAP:,}+ customers"
+            return f"{self.cap:,}+ customers"
         return f"{self.count:,} customer{'' if self.count == 1 else 's'}"
 
 
@@ -191,7 +189,7 @@ def base_conditions(business, c: Criteria) -> list:
         )
         where.append(active if c.blacklisted else ~active)
     if c.placeholders is not None:
-        where.append(Customer.is_dummy.is_(c.placeholders))
+        where.append(Customer.is_dummy == c.placeholders)
     if c.birth_months:
         where.append(func.extract("month", Customer.date_of_birth).in_(c.birth_months))
     for column, (start, end) in (
@@ -244,8 +242,28 @@ def order_by(sort: str, columns=None) -> list:
 
 
 def load_options():
-    """Customers for a list: tags in one extra query, the other collections not at all."""
-    return (selectinload(Customer.tags), lazyload(Customer.locations), lazyload(Customer.consents))
+    """Customers for a list: no collection loaded with them (`attach_tags` adds the tags)."""
+    return (lazyload(Customer.tags), lazyload(Customer.locations), lazyload(Customer.consents))
+
+
+def attach_tags(business, customers: list) -> None:
+    """Load the tags of a page of customers in ONE query led by business_id (the link table's key)."""
+    if not customers:
+        return
+    rows = db.session.execute(
+        select(customer_tag.c.customer_id, Tag)
+        .join(Tag, Tag.id == customer_tag.c.tag_id)
+        .where(
+            customer_tag.c.business_id == business.id,
+            customer_tag.c.customer_id.in_([c.id for c in customers]),
+        )
+        .order_by(Tag.name)
+    ).all()
+    by_customer: dict = {}
+    for customer_id, tag in rows:
+        by_customer.setdefault(customer_id, []).append(tag)
+    for customer in customers:
+        set_committed_value(customer, "tags", by_customer.get(customer.id, []))
 
 
 # --- the two shapes of query ----------------------------------------------------------------------
@@ -297,7 +315,8 @@ def sorted_list(business, c: Criteria, *, with_count: bool) -> Results:
         )
         count, capped = min(counted, COUNT_CAP), counted > COUNT_CAP
     customers = [r[0] for r in rows]
-    return Results(customers[: c.limit], count, capped, c.page, c.limit, len(customers) > c.limit)
+    attach_tags(business, customers[: c.limit])
+    return Results(customers[: c.limit], count, capped, c.page, c.limit, len(customers) > c.limit, COUNT_CAP)
 
 
 def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
@@ -305,7 +324,7 @@ def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
     ranking, counting and paging happen on narrow (key, rank, sort key) rows before any customer is read."""
     where = base_conditions(business, c)
     offset = (c.page - 1) * c.limit
-    cap = COUNT_CAP + 1 if with_count else offset + c.limit + 1
+    cap = SEARCH_CAP + 1 if with_count else offset + c.limit + 1
     key = row_key()
     parts = []
     for rank, condition, order in tiers(c.q):
@@ -317,7 +336,7 @@ def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
             part = part.order_by(order)
         parts.append(select(part.limit(cap).subquery()))
     if not parts:
-        return Results([], 0, False, c.page, c.limit, False)
+        return Results([], 0, False, c.page, c.limit, False, SEARCH_CAP)
     matched = union_all(*parts).subquery()
     best = (
         select(matched.c.key, func.min(matched.c.rank).label("rank"), func.min(matched.c.k).label("k"))
@@ -340,12 +359,14 @@ def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
     if with_count and not rows and offset:
         total = db.session.scalar(select(func.count()).select_from(best)) or 0
     customers = [r[0] for r in rows]
+    attach_tags(business, customers[: c.limit])
     return Results(
         customers[: c.limit],
-        min(total, COUNT_CAP),
-        total > COUNT_CAP,
+        min(total, SEARCH_CAP),
+        total > SEARCH_CAP,
         c.page,
         c.limit,
         len(customers) > c.limit,
+        SEARCH_CAP,
         {r[0].id: r.rank for r in rows},
     )

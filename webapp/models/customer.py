@@ -195,6 +195,9 @@ SEARCH_INDEXES = (
     _live_index("ix_customer_search_name_rev", Customer.business_id, Customer.search_name_rev),
     _live_index("ix_customer_search_phone", Customer.business_id, Customer.search_phone),
     _live_index("ix_customer_search_company", Customer.business_id, Customer.search_company),
+    _live_index(
+        "ix_customer_placeholders", Customer.business_id, Customer.is_dummy, Customer.search_name, Customer.id
+    ),
     _live_index("ix_customer_sort_created", Customer.business_id, Customer.created_at, Customer.id),
     _live_index("ix_customer_sort_updated", Customer.business_id, Customer.updated_at, Customer.id),
     _live_index("ix_customer_sort_last_visit", Customer.business_id, Customer.last_visit_at, Customer.id),

@@ -20,6 +20,7 @@ INDEXES = {
     "ix_customer_search_name_rev": ["business_id", "search_name_rev"],
     "ix_customer_search_phone": ["business_id", "search_phone"],
     "ix_customer_search_company": ["business_id", "search_company"],
+    "ix_customer_placeholders": ["business_id", "is_dummy", "search_name", "id"],
     "ix_customer_sort_created": ["business_id", "created_at", "id"],
     "ix_customer_sort_updated": ["business_id", "updated_at", "id"],
     "ix_customer_sort_last_visit": ["business_id", "last_visit_at", "id"],
