@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import (
     and_,
+    case,
     event,
     exists,
     func,
@@ -117,6 +118,26 @@ def contains_condition(fragments: list[str]):
     return and_(*(Customer.search_text.like(f"%{like_escape(f)}%", escape="\\") for f in fragments))
 
 
+def name_words_tier(words: list[str]) -> tuple:
+    """Words that each start a name word, in typed order ("jo smi", "maria gar"), first-last or last-first.
+
+    With every word 3+ letters long the trigram index finds the rows holding all of them, and a CASE
+    ranks true name matches above mere contains-matches; with a shorter word, the longest word's range
+    on the name keys is scanned instead (index-only, filtered in the index)."""
+    first, last, rest = words[0], words[-1], words[:-1]
+    as_name = or_(
+        words_like(Customer.search_name, words), words_like(Customer.search_name_rev, [last, *rest])
+    )
+    if all(len(w) >= 3 for w in words):
+        return (case((as_name, NAME), else_=CONTAINS), contains_condition(words), None)
+    if len(last) >= len(first):
+        by_last = and_(
+            prefix(Customer.search_name_rev, last), words_like(Customer.search_name_rev, [last, *rest])
+        )
+        return (NAME, by_last, Customer.search_name_rev)
+    return (NAME, and_(prefix(Customer.search_name, first), words_like(Customer.search_name, words)), None)
+
+
 def tiers(q: str) -> list[tuple[int, object, object]]:
     """(rank, condition, order) for every way `q` can match; each is one index range."""
     out: list[tuple[int, object, object]] = []
@@ -141,16 +162,7 @@ def tiers(q: str) -> list[tuple[int, object, object]]:
         out.append((NAME, prefix(Customer.search_name, phrase), Customer.search_name))
         out.append((LAST_NAME, prefix(Customer.search_name_rev, phrase), Customer.search_name_rev))
         if len(words) > 1:
-            last, rest = words[-1], words[:-1]
-            by_last = and_(
-                prefix(Customer.search_name_rev, last), words_like(Customer.search_name_rev, [last, *rest])
-            )
-            out.append((NAME, by_last, Customer.search_name_rev))
-            if len(words[0]) >= 3:
-                by_first = and_(
-                    prefix(Customer.search_name, words[0]), words_like(Customer.search_name, words)
-                )
-                out.append((NAME, by_first, Customer.search_name))
+            out.append(name_words_tier(words))
         out.append((COMPANY, prefix(Customer.search_company, phrase), Customer.search_company))
     if lowered and " " not in lowered and "@" not in lowered[:1]:
         out.append((EMAIL, prefix(Customer.email_normalized, lowered), Customer.email_normalized))
@@ -329,7 +341,8 @@ def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
     parts = []
     for rank, condition, order in tiers(c.q):
         sort_key = order if order is not None else Customer.search_name
-        part = select(key.label("key"), literal(rank).label("rank"), sort_key.label("k")).where(
+        rank_column = literal(rank) if isinstance(rank, int) else rank
+        part = select(key.label("key"), rank_column.label("rank"), sort_key.label("k")).where(
             *where, condition
         )
         if order is not None:

@@ -192,7 +192,7 @@ def _live_index(name: str, *columns) -> Index:
 
 SEARCH_INDEXES = (
     _live_index("ix_customer_search_name", Customer.business_id, Customer.search_name, Customer.id),
-    _live_index("ix_customer_search_name_rev", Customer.business_id, Customer.search_name_rev),
+    _live_index("ix_customer_search_name_rev", Customer.business_id, Customer.search_name_rev, Customer.id),
     _live_index("ix_customer_search_phone", Customer.business_id, Customer.search_phone),
     _live_index("ix_customer_search_company", Customer.business_id, Customer.search_company),
     _live_index(

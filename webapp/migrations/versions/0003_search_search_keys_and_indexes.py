@@ -17,7 +17,7 @@ depends_on = None
 LIVE = sa.text("merged_into_id IS NULL")
 INDEXES = {
     "ix_customer_search_name": ["business_id", "search_name", "id"],
-    "ix_customer_search_name_rev": ["business_id", "search_name_rev"],
+    "ix_customer_search_name_rev": ["business_id", "search_name_rev", "id"],
     "ix_customer_search_phone": ["business_id", "search_phone"],
     "ix_customer_search_company": ["business_id", "search_company"],
     "ix_customer_placeholders": ["business_id", "is_dummy", "search_name", "id"],
