@@ -7,6 +7,7 @@ One statement returns a page of ranked customers with a capped count; tags come 
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     and_,
@@ -31,6 +32,7 @@ from webapp.extensions import db
 from webapp.models import Booking, Customer, Tag
 from webapp.models.customer import CustomerConsent, customer_location, customer_tag
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 COUNT_CAP = 1000  # a list is counted exactly up to here; beyond it the screen says "1,000+"
 SEARCH_CAP = 100  # a typed search ranks (and counts) its best 100 matches: "100+ customers"
 TOP = "\U0010ffff"  # sorts after every character: [prefix, prefix + TOP) is a prefix range
@@ -175,31 +177,52 @@ def tiers(q: str) -> list[tuple[int, object, object]]:
 # --- filters and sorts ----------------------------------------------------------------------------
 
 
+RARE_LINKS = 2000  # a link filter matching fewer rows than this is driven from the link table
+
+
+def linked(business, table, customer_column, *conditions):
+    """Customers having a row in a link table. PostgreSQL's planner picks the join order itself;
+    SQLite's cannot tell a rare filter from a common one, so a capped count of the link rows decides:
+    a rare one is driven from the link table (a handful of lookups, never a scan of every customer),
+    a common one is checked row by row in the list's own order."""
+    rows = select(customer_column).where(*conditions)
+    if db.engine.dialect.name == "sqlite":
+        probe = select(func.count()).select_from(rows.limit(RARE_LINKS).subquery())
+        if db.session.scalar(probe) < RARE_LINKS:
+            return Customer.id.in_(rows)
+    return exists(rows.where(customer_column == Customer.id))
+
+
 def base_conditions(business, c: Criteria) -> list:
     """Business scope, live customers only, and every filter of `c`."""
     where = [Customer.business_id == business.id, Customer.merged_into_id.is_(None)]
     if c.tags:
         where.append(
-            exists().where(
+            linked(
+                business,
+                customer_tag,
+                customer_tag.c.customer_id,
                 customer_tag.c.business_id == business.id,
-                customer_tag.c.customer_id == Customer.id,
                 customer_tag.c.tag_id.in_(c.tags),
             )
         )
     if c.location:
         where.append(
-            exists().where(
+            linked(
+                business,
+                customer_location,
+                customer_location.c.customer_id,
                 customer_location.c.business_id == business.id,
-                customer_location.c.customer_id == Customer.id,
                 customer_location.c.location_id == c.location,
             )
         )
     if c.blacklisted is not None:
         active = and_(
-            Customer.blacklisted_at.is_not(None),
+            Customer.blacklisted_at > EPOCH,  # a range, so the (business_id, blacklisted_at) index serves it
             or_(Customer.blacklist_expires_on.is_(None), Customer.blacklist_expires_on > c.today),
         )
-        where.append(active if c.blacklisted else ~active)
+        lapsed = or_(Customer.blacklisted_at.is_(None), Customer.blacklist_expires_on <= c.today)
+        where.append(active if c.blacklisted else lapsed)
     if c.placeholders is not None:
         where.append(Customer.is_dummy == c.placeholders)
     if c.birth_months:
@@ -224,7 +247,6 @@ def base_conditions(business, c: Criteria) -> list:
     if c.consent_preference:
         consent = [
             CustomerConsent.business_id == business.id,
-            CustomerConsent.customer_id == Customer.id,
             CustomerConsent.preference_id == c.consent_preference,
             CustomerConsent.opted_in.is_(c.consent != "out"),
         ]
@@ -232,7 +254,7 @@ def base_conditions(business, c: Criteria) -> list:
             consent.append(CustomerConsent.changed_at >= c.consent_changed[0])
         if c.consent_changed[1] is not None:
             consent.append(CustomerConsent.changed_at < c.consent_changed[1])
-        where.append(exists().where(*consent))
+        where.append(linked(business, CustomerConsent, CustomerConsent.customer_id, *consent))
     return where
 
 
@@ -322,9 +344,12 @@ def sorted_list(business, c: Criteria, *, with_count: bool) -> Results:
     rows = load_page(page, key, order_by(c.sort))
     count, capped = 0, False
     if with_count:
-        counted = db.session.scalar(
-            select(func.count()).select_from(select(literal(1)).where(*where).limit(COUNT_CAP + 1).subquery())
-        )
+        counting = select(key.label("key")).where(*where).limit(COUNT_CAP + 1)
+        if not (c.blacklisted is not None or c.birth_months or any(c.created + c.updated + c.last_visit)):
+            # Only EXISTS-style filters: walk the sort's covering index, as the page does, rather than
+            # let the planner pick an index that needs a table read per row.
+            counting = counting.order_by(*order_by(c.sort))
+        counted = db.session.scalar(select(func.count()).select_from(counting.subquery()))
         count, capped = min(counted, COUNT_CAP), counted > COUNT_CAP
     customers = [r[0] for r in rows]
     attach_tags(business, customers[: c.limit])
@@ -338,19 +363,25 @@ def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
     offset = (c.page - 1) * c.limit
     cap = SEARCH_CAP + 1 if with_count else offset + c.limit + 1
     key = row_key()
-    parts = []
+    ranges, trigram = [], []
     for rank, condition, order in tiers(c.q):
         sort_key = order if order is not None else Customer.search_name
         rank_column = literal(rank) if isinstance(rank, int) else rank
-        part = select(key.label("key"), rank_column.label("rank"), sort_key.label("k")).where(
-            *where, condition
-        )
+        part = select(key.label("key"), rank_column.label("rank"), sort_key.label("k"))
+        part = part.where(*where, condition)
         if order is not None:
             part = part.order_by(order)
-        parts.append(select(part.limit(cap).subquery()))
-    if not parts:
+        (ranges if order is not None else trigram).append(select(part.limit(cap).subquery()))
+    if not ranges and not trigram:
         return Results([], 0, False, c.page, c.limit, False, SEARCH_CAP)
-    matched = union_all(*parts).subquery()
+    matched = union_all(*ranges, *trigram).subquery() if c.sort_given or not (ranges and trigram) else None
+    if matched is None:
+        # The trigram tiers only rank below the index ranges: when those already found `cap` customers,
+        # the page and the capped count are the same without them, so the engine skips them.
+        first = union_all(*ranges).cte("first_tiers").prefix_with("MATERIALIZED")
+        enough = select(func.count(func.distinct(first.c.key))).scalar_subquery() >= cap
+        later = [select(t.subquery()).where(~enough) for t in trigram]
+        matched = union_all(select(first), *later).subquery()
     best = (
         select(matched.c.key, func.min(matched.c.rank).label("rank"), func.min(matched.c.k).label("k"))
         .group_by(matched.c.key)
