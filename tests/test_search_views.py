@@ -24,6 +24,8 @@ def test_full_page_fragment_and_boosted(login_as, make_customer):
     fragment = client.get("/customers?q=07911 123", headers=HX).get_data(as_text=True)
     assert "<html" not in fragment and rows(fragment) == ["Zoë Ng"]
     assert 'id="search-status"' in fragment and 'hx-swap-oob="true"' in fragment
+    pushed = client.get("/customers?q=zoe&tag=&location=&sort=name&limit=30", headers=HX)
+    assert pushed.headers["HX-Push-Url"] == "/customers?q=zoe"
     boosted = client.get("/customers?q=zoe", headers=HX_BOOSTED).get_data(as_text=True)
     assert "<html" in boosted
 
@@ -169,7 +171,6 @@ def test_the_page_offers_filters_and_keyboard_help(login_as, make_tag):
     html = login_as("receptionist").get("/customers").get_data(as_text=True)
     for needle in (
         'hx-trigger="submit, input changed delay:150ms',
-        'hx-push-url="true"',
         "data-search-box",
         'name="tag"',
         'name="birth_month"',

@@ -2,7 +2,7 @@
 
 import time
 
-from flask import g, request
+from flask import g, request, url_for
 from sqlalchemy import select
 
 from webapp.customers import bp
@@ -54,12 +54,18 @@ def search():
     criteria = parse_criteria(request.args, g.business.timezone)
     results = find_customers(g.business, criteria)
     fragment = wants_fragment()
+    args = carried_args()
+    # The address bar follows the search (Back and bookmarks work), without the form's empty fields.
+    push = {
+        "HX-Push-Url": url_for("customers.search", **args, page=criteria.page if criteria.page > 1 else None)
+    }
     return page_or_block(
         "customers/search.html",
         "results",
+        headers=push if fragment else None,
         c=criteria,
         results=results,
-        args=carried_args(),
+        args=args,
         fragment=fragment,
         choices=None if fragment else filter_choices(),
         sort_labels=SORT_LABELS,
@@ -70,7 +76,16 @@ def search():
 
 def carried_args() -> dict:
     """The request's filters, to keep in pagination and sort links (page itself excluded)."""
-    return {k: request.args.getlist(k) for k in FILTER_KEYS if request.args.getlist(k)}
+    out = {}
+    for key in FILTER_KEYS:
+        values = [v for v in request.args.getlist(key) if v.strip()]
+        if (
+            values
+            and not (key == "limit" and values == ["30"])
+            and not (key == "sort" and values == ["name"])
+        ):
+            out[key] = values
+    return out
 
 
 def filter_choices() -> dict:
