@@ -192,13 +192,13 @@ def start_gunicorn(url: str, workers: int) -> tuple[subprocess.Popen, str]:
     base = f"http://127.0.0.1:{port}"
     import requests
 
-    for _ in range(200):
+    for _ in range(300):
         try:
-            requests.get(base + "/healthz", timeout=1)
+            requests.get(base + "/healthz", timeout=10)
             return proc, base
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    proc.kill()
+        except requests.RequestException:
+            time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGTERM)
     raise SystemExit("gunicorn did not start: " + proc.stderr.read().decode()[-2000:])
 
 
@@ -259,6 +259,7 @@ def main() -> None:
     url = database_url(args)
     ids = prepare(url, args.customers, args.seed)
     queries = fixed_queries(args.customers, args.seed)
+    load_before = os.getloadavg()
     proc, base = start_gunicorn(url, args.workers)
     try:
         session = sign_in(base, ids["email"], ids["password"])
@@ -288,7 +289,12 @@ def main() -> None:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
     engine = url.split(":", 1)[0].split("+")[0]
+    load_after = os.getloadavg()
     print(f"\n{args.customers:,} customers on {engine}, gunicorn {args.workers} workers, 127.0.0.1.")
+    print(
+        f"Machine: {os.cpu_count()} CPUs; load average {load_before[0]:.1f} before, "
+        f"{load_after[0]:.1f} after."
+    )
     print("Server time = the app's own Server-Timing (first before-request hook to response);")
     print("client time = the same request measured by this script over loopback.\n")
     print(

@@ -9,6 +9,7 @@ from webapp.customers import bp
 from webapp.customers.criteria import MONTHS, SORT_NAMES, parse_criteria
 from webapp.customers.search import find_customers
 from webapp.extensions import db
+from webapp.formatting import money
 from webapp.htmx import page_or_block, wants_fragment
 from webapp.models import Location, MarketingPreference, Tag
 
@@ -66,12 +67,23 @@ def search():
         c=criteria,
         results=results,
         args=args,
+        money_cell=money_formatter(),
         fragment=fragment,
         choices=None if fragment else filter_choices(),
         sort_labels=SORT_LABELS,
         sort_names=SORT_NAMES,
         months=MONTHS,
     )
+
+
+def money_formatter():
+    """`money` for a whole column: babel works out the currency pattern once, not once per row."""
+    sample = money(0)
+    at = sample.find("0.00")
+    if at < 0:  # a currency without two decimals: keep the general filter
+        return money
+    before, after = sample[:at], sample[at + 4 :]
+    return lambda minor: f"{'-' if (minor or 0) < 0 else ''}{before}{abs(minor or 0) / 100:,.2f}{after}"
 
 
 def carried_args() -> dict:
