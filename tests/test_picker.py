@@ -125,3 +125,24 @@ def test_calendar_customers_json(login_as, make_customer, client):
     assert row["name"] == "Zoë Ng" and row["phone"] == "+447911123456" and row["blacklisted"] is True
     assert api.get("/api/v1/merchant/calendar/customers").get_json()["customers"] == []
     assert client.get("/api/v1/merchant/calendar/customers?q=zoe").status_code == 401
+
+
+def test_the_picker_reopens_on_the_chosen_customer(login_as, make_customer):
+    customer = make_customer(first_name="Ann", last_name="Lee")
+    client = login_as("receptionist")
+    html = client.get(f"/picker?customer={customer.id}", headers=HX).get_data(as_text=True)
+    assert f'name="customer_id" value="{customer.id}"' in html
+    assert 'id="picker-q"' in client.get("/picker?customer=not-a-uuid", headers=HX).get_data(as_text=True)
+
+
+def test_reopening_on_a_blacklisted_customer_needs_the_override(login_as, make_customer):
+    customer = blocked(make_customer)
+    manager = login_as("manager")
+    html = manager.get(f"/picker?customer={customer.id}&override=999", headers=HX).get_data(as_text=True)
+    assert 'name="customer_id"' not in html and "blocked from booking" in html
+    manager.post(f"/picker/override/{customer.id}", data={"override_reason": "Settled"}, headers=HX)
+    event = db.session.scalar(select(AuditEvent))
+    html = manager.get(f"/picker?customer={customer.id}&override={event.id}", headers=HX).get_data(
+        as_text=True
+    )
+    assert f'name="customer_id" value="{customer.id}"' in html

@@ -5,6 +5,7 @@ into the embedding form as a hidden `customer_id` and fires the `customer-picked
 """
 
 import json
+import uuid
 
 from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
@@ -17,7 +18,7 @@ from webapp.customers.search import find_customers
 from webapp.errors import RuleBroken
 from webapp.extensions import db
 from webapp.htmx import page_or_block, wants_fragment
-from webapp.models import Customer
+from webapp.models import AuditEvent, Customer
 from webapp.picker import bp
 from webapp.security import role_required
 
@@ -35,7 +36,13 @@ def search_picker(q_args) -> tuple:
 
 @bp.get("/picker")
 def index():
-    """Search for the customer to book: the whole picker, or only its options while typing."""
+    """Search for the customer to book: the whole picker, or only its options while typing; with
+    `customer=<id>` (a form coming back with its choice) the picker opens on that customer."""
+    chosen = chosen_customer(request.args.get("customer"))
+    if chosen is not None:
+        return render(
+            "picker", customer=chosen, override_id=request.args.get("override", type=int), mode="picked"
+        )
     criteria, results = search_picker(request.args)
     block = "options" if request.headers.get("HX-Target") == "picker-results" else "picker"
     return render(block, c=criteria, results=results, mode="search")
@@ -134,6 +141,37 @@ def picked(customer: Customer, override_id=None, status: int = 200):
         override_id=override_id,
         mode="picked",
     )
+
+
+def chosen_customer(raw: str | None) -> Customer | None:
+    """The customer a form already chose (by id), when it is a pickable one of this business."""
+    try:
+        customer_id = uuid.UUID(raw) if raw else None
+    except ValueError:
+        return None
+    if customer_id is None:
+        return None
+    customer = db.session.scalar(
+        select(Customer).where(Customer.id == customer_id, Customer.business_id == g.business.id)
+    )
+    if customer is None or customer.merged_into_id is not None:
+        return None
+    return customer
+
+
+def granted_override(customer: Customer, event_id: int | None) -> int | None:
+    """`event_id` when it is a manager's blacklist override for this very customer, else None."""
+    if event_id is None:
+        return None
+    found = db.session.scalar(
+        select(AuditEvent.id).where(
+            AuditEvent.id == event_id,
+            AuditEvent.business_id == g.business.id,
+            AuditEvent.customer_id == customer.id,
+            AuditEvent.action == "customer.blacklist_override",
+        )
+    )
+    return found
 
 
 def live_customer(customer_id) -> Customer:
