@@ -40,9 +40,10 @@ def index():
     `customer=<id>` (a form coming back with its choice) the picker opens on that customer."""
     chosen = chosen_customer(request.args.get("customer"))
     if chosen is not None:
-        return render(
-            "picker", customer=chosen, override_id=request.args.get("override", type=int), mode="picked"
-        )
+        override_id = granted_override(chosen, request.args.get("override", type=int))
+        if chosen.restriction == "block" and override_id is None:
+            return render("picker", customer=chosen, mode="blocked")
+        return render("picker", customer=chosen, override_id=override_id, mode="picked")
     criteria, results = search_picker(request.args)
     block = "options" if request.headers.get("HX-Target") == "picker-results" else "picker"
     return render(block, c=criteria, results=results, mode="search")
