@@ -114,9 +114,10 @@ class Plan:
     owner_id: int | None
     today: datetime
     dialect: str
+    chunk: int = CHUNK
 
 
-def load_demo(count: int, seed: int) -> DemoResult:
+def load_demo(count: int, seed: int, chunk: int = CHUNK) -> DemoResult:
     """Add `count` customers (and their bookings) to the demo business. Commits in chunks; on a
     multi-core machine a worker process generates the next chunk while this one inserts."""
     started = time.perf_counter()
@@ -135,6 +136,7 @@ def load_demo(count: int, seed: int) -> DemoResult:
         owner_id=db.session.scalar(select(StaffUser.id).where(StaffUser.email == DEMO_STAFF[0][0])),
         today=datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0),
         dialect=db.session.connection().dialect.name,
+        chunk=chunk,
     )
     if plan.dialect == "sqlite":
         db.session.execute(text("PRAGMA cache_size = -1000000"))  # 1 GB of page cache for the bulk load
@@ -156,7 +158,7 @@ def load_demo(count: int, seed: int) -> DemoResult:
 
 def generated_chunks(plan: Plan):
     """The chunks in order: made here on one CPU, by a worker process (two chunks ahead) on more."""
-    starts = list(range(0, plan.count, CHUNK))
+    starts = list(range(0, plan.count, plan.chunk))
     if (os.cpu_count() or 1) < 2 or len(starts) < 3:
         for index, start in enumerate(starts):
             yield generate_chunk(plan, index, start)
@@ -177,7 +179,7 @@ def generate_chunk(plan: Plan, index: int, start: int) -> list:
     rng = random.Random(f"{plan.seed}:{plan.offset}:{index}")
     firsts, lasts, companies = plan.pools
     customers, bookings, tags, locs = [], [], [], []
-    for i in range(start + plan.offset, min(start + CHUNK, plan.count) + plan.offset):
+    for i in range(start + plan.offset, min(start + plan.chunk, plan.count) + plan.offset):
         row, rows = demo_customer(
             rng, i, plan.business_id, firsts, lasts, companies, plan.location_ids, plan.today, plan.owner_id
         )
