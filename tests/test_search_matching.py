@@ -252,3 +252,13 @@ def test_pages_and_capped_counts(business, make_customer, monkeypatch):
     searched = find(business, q="pat", limit=3)
     assert (searched.capped, searched.has_next) == (True, True)
     assert find(business, q="pat", limit=3, page=9).customers == []
+
+
+def test_a_wide_date_range_gives_the_same_page_through_the_sort_index(business, make_customer, monkeypatch):
+    for first in ("Cy", "Ab", "Bo"):
+        make_customer(first_name=first)
+    today = date.today().isoformat()
+    exact = names(find(business, created_from="2000-01-01", created_to=today, sort="-name"))
+    monkeypatch.setattr(search, "COUNT_CAP", 1)  # capped: the page query walks the name index instead
+    steered = find(business, created_from="2000-01-01", created_to=today, sort="-name")
+    assert steered.capped and names(steered) == exact == ["Cy Test", "Bo Test", "Ab Test"]

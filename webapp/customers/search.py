@@ -193,8 +193,16 @@ def linked(business, table, customer_column, *conditions):
     return exists(rows.where(customer_column == Customer.id))
 
 
-def base_conditions(business, c: Criteria) -> list:
-    """Business scope, live customers only, and every filter of `c`."""
+def unindexed(column):
+    """`column` written so SQLite will not pick its index (`+column`): for a wide date range, walking
+    the sort's index and reading the date beats collecting the whole range and sorting it."""
+    if db.engine.dialect.name != "sqlite":
+        return column
+    return literal_column(f"+customer.{column.key}", type_=column.type)
+
+
+def base_conditions(business, c: Criteria, *, steer: bool = False) -> list:
+    """Business scope, live customers only, and every filter of `c` (`steer`: see `unindexed`)."""
     where = [Customer.business_id == business.id, Customer.merged_into_id.is_(None)]
     if c.tags:
         where.append(
@@ -232,6 +240,8 @@ def base_conditions(business, c: Criteria) -> list:
         (Customer.updated_at, c.updated),
         (Customer.last_visit_at, c.last_visit),
     ):
+        if steer and (start is not None or end is not None) and column is not SORTS[c.sort.lstrip("-")]:
+            column = unindexed(column)
         if start is not None:
             where.append(column >= start)
         if end is not None:
@@ -333,15 +343,6 @@ def sorted_list(business, c: Criteria, *, with_count: bool) -> Results:
     where = base_conditions(business, c)
     offset = (c.page - 1) * c.limit
     key = row_key()
-    page = (
-        select(key.label("key"))
-        .where(*where)
-        .order_by(*order_by(c.sort))
-        .limit(c.limit + 1)
-        .offset(offset)
-        .subquery()
-    )
-    rows = load_page(page, key, order_by(c.sort))
     count, capped = 0, False
     if with_count:
         counting = select(key.label("key")).where(*where).limit(COUNT_CAP + 1)
@@ -351,6 +352,17 @@ def sorted_list(business, c: Criteria, *, with_count: bool) -> Results:
             counting = counting.order_by(*order_by(c.sort))
         counted = db.session.scalar(select(func.count()).select_from(counting.subquery()))
         count, capped = min(counted, COUNT_CAP), counted > COUNT_CAP
+    if capped and any(c.created + c.updated + c.last_visit):
+        where = base_conditions(business, c, steer=True)  # a wide date range: see `unindexed`
+    page = (
+        select(key.label("key"))
+        .where(*where)
+        .order_by(*order_by(c.sort))
+        .limit(c.limit + 1)
+        .offset(offset)
+        .subquery()
+    )
+    rows = load_page(page, key, order_by(c.sort))
     customers = [r[0] for r in rows]
     attach_tags(business, customers[: c.limit])
     return Results(customers[: c.limit], count, capped, c.page, c.limit, len(customers) > c.limit, COUNT_CAP)
