@@ -262,3 +262,26 @@ def test_a_wide_date_range_gives_the_same_page_through_the_sort_index(business, 
     monkeypatch.setattr(search, "COUNT_CAP", 1)  # capped: the page query walks the name index instead
     steered = find(business, created_from="2000-01-01", created_to=today, sort="-name")
     assert steered.capped and names(steered) == exact == ["Cy Test", "Bo Test", "Ab Test"]
+
+
+def test_common_link_filters_count_from_the_link_rows(
+    business, make_customer, make_tag, location, monkeypatch
+):
+    from webapp.models.customer import customer_location
+
+    vip = make_tag("VIP")
+    for i in range(4):
+        c = make_customer(first_name=f"Vi{i}")
+        link_tag(c, vip)
+        db.session.execute(
+            customer_location.insert().values(
+                business_id=business.id, customer_id=c.id, location_id=location.id
+            )
+        )
+    make_customer(first_name="Plain")
+    db.session.commit()
+    monkeypatch.setattr(search, "RARE_LINKS", 1)  # treat the filters as common: EXISTS pages, link counts
+    tagged = find(business, tag=vip.id, limit=3)
+    assert (tagged.count, tagged.has_next) == (4, True)
+    assert find(business, location=location.id, tag=vip.id).count == 4
+    assert find(business, location=location.id, placeholders="yes").count == 0
