@@ -22,8 +22,8 @@ from sqlalchemy import (
     text,
     union_all,
 )
-from sqlalchemy.orm import lazyload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import lazyload, load_only
 
 from webapp.customers.criteria import Criteria
 from webapp.customers.keys import fold, fold_fragment, search_keys
@@ -62,6 +62,7 @@ class Results:
     has_next: bool
     cap: int = COUNT_CAP  # where exact counting stops
     ranks: dict = field(default_factory=dict)
+    tags: dict = field(default_factory=dict)  # customer id -> [(name, color)]
 
     @property
     def count_label(self) -> str:
@@ -69,6 +70,18 @@ class Results:
         if self.capped:
             return f"{self.cap:,}+ customers"
         return f"{self.count:,} customer{'' if self.count == 1 else 's'}"
+
+
+# --- PostgreSQL: plan every search for its own values ---------------------------------------------
+
+
+@event.listens_for(Engine, "connect")
+def _custom_plans(dbapi_connection, connection_record) -> None:
+    """No server-side prepared statements on PostgreSQL: after five runs psycopg prepares a statement
+    and PostgreSQL may switch to a generic plan, which cannot see that `search_name >= 'jo'` is a
+    narrow prefix range or how rare a filter value is, and turns 1 ms searches into 10+ ms ones."""
+    if hasattr(dbapi_connection, "prepare_threshold"):
+        dbapi_connection.prepare_threshold = None
 
 
 # --- keeping the keys in step ---------------------------------------------------------------------
@@ -285,17 +298,45 @@ def order_by(sort: str, columns=None) -> list:
     return [first, tiebreak.asc()]
 
 
+LIST_COLUMNS = (
+    Customer.business_id,
+    Customer.first_name,
+    Customer.last_name,
+    Customer.email,
+    Customer.phone,
+    Customer.company,
+    Customer.is_dummy,
+    Customer.dummy_label,
+    Customer.anonymized_at,
+    Customer.merged_into_id,
+    Customer.blacklisted_at,
+    Customer.blacklist_level,
+    Customer.blacklist_reason,
+    Customer.blacklist_expires_on,
+    Customer.total_bookings,
+    Customer.no_shows,
+    Customer.last_visit_at,
+    Customer.total_spent,
+    Customer.version,
+)
+
+
 def load_options():
-    """Customers for a list: no collection loaded with them (`attach_tags` adds the tags)."""
-    return (lazyload(Customer.tags), lazyload(Customer.locations), lazyload(Customer.consents))
+    """Customers for a list: the columns a row shows, no collection (`page_tags` has the tags)."""
+    return (
+        load_only(*LIST_COLUMNS),
+        lazyload(Customer.tags),
+        lazyload(Customer.locations),
+        lazyload(Customer.consents),
+    )
 
 
-def attach_tags(business, customers: list) -> None:
-    """Load the tags of a page of customers in ONE query led by business_id (the link table's key)."""
+def page_tags(business, customers: list) -> dict:
+    """{customer id: [(name, color), …]} for a page, in ONE query led by business_id (the link key)."""
     if not customers:
-        return
+        return {}
     rows = db.session.execute(
-        select(customer_tag.c.customer_id, Tag)
+        select(customer_tag.c.customer_id, Tag.name, Tag.color)
         .join(Tag, Tag.id == customer_tag.c.tag_id)
         .where(
             customer_tag.c.business_id == business.id,
@@ -303,11 +344,10 @@ def attach_tags(business, customers: list) -> None:
         )
         .order_by(Tag.name)
     ).all()
-    by_customer: dict = {}
-    for customer_id, tag in rows:
-        by_customer.setdefault(customer_id, []).append(tag)
-    for customer in customers:
-        set_committed_value(customer, "tags", by_customer.get(customer.id, []))
+    tags: dict = {}
+    for row in rows:
+        tags.setdefault(row.customer_id, []).append(row)
+    return tags
 
 
 # --- the two shapes of query ----------------------------------------------------------------------
@@ -380,9 +420,19 @@ def sorted_list(business, c: Criteria, *, with_count: bool) -> Results:
         .subquery()
     )
     rows = load_page(page, key, order_by(c.sort))
-    customers = [r[0] for r in rows]
-    attach_tags(business, customers[: c.limit])
-    return Results(customers[: c.limit], count, capped, c.page, c.limit, len(customers) > c.limit, COUNT_CAP)
+    customers = [r[0] for r in rows][: c.limit + 1]
+    shown = customers[: c.limit]
+    return Results(
+        shown,
+        count,
+        capped,
+        c.page,
+        c.limit,
+        len(customers) > c.limit,
+        COUNT_CAP,
+        {},
+        page_tags(business, shown),
+    )
 
 
 def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
@@ -432,7 +482,6 @@ def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
     if with_count and not rows and offset:
         total = db.session.scalar(select(func.count()).select_from(best)) or 0
     customers = [r[0] for r in rows]
-    attach_tags(business, customers[: c.limit])
     return Results(
         customers[: c.limit],
         min(total, SEARCH_CAP),
@@ -442,4 +491,5 @@ def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
         len(customers) > c.limit,
         SEARCH_CAP,
         {r[0].id: r.rank for r in rows},
+        page_tags(business, customers[: c.limit]),
     )
