@@ -280,7 +280,9 @@ def test_common_link_filters_count_from_the_link_rows(
         )
     make_customer(first_name="Plain")
     db.session.commit()
-    monkeypatch.setattr(search, "RARE_LINKS", 1)  # treat the filters as common: EXISTS pages, link counts
+    monkeypatch.setattr(
+        "webapp.customers.filters.RARE_LINKS", 1
+    )  # treat the filters as common: EXISTS pages, link counts
     tagged = find(business, tag=vip.id, limit=3)
     assert (tagged.count, tagged.has_next) == (4, True)
     assert find(business, location=location.id, tag=vip.id).count == 4
