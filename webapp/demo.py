@@ -354,6 +354,7 @@ def demo_customer(rng, i, business_id, firsts, lasts, companies, location_ids, t
         "email_normalized": None,
         "phone": None,
         "date_of_birth": None,
+        "birth_month": None,
         "company": "",
         "address": "",
         "notes": "",
@@ -381,6 +382,7 @@ def demo_customer(rng, i, business_id, firsts, lasts, companies, location_ids, t
             row["phone"] = f"+4479{(i * 7919 + 12345) % 100_000_000:08d}"
         if rng.random() < 0.6:
             row["date_of_birth"] = date(rng.randint(1940, 2007), rng.randint(1, 12), rng.randint(1, 28))
+            row["birth_month"] = row["date_of_birth"].month
         if rng.random() < 0.15:
             row["company"] = rng.choice(companies)
         if rng.random() < 0.1:

@@ -79,7 +79,7 @@ def base_conditions(business, c: Criteria, *, steer: bool = False) -> list:
     if c.placeholders is not None:
         where.append(Customer.is_dummy == c.placeholders)
     if c.birth_months:
-        where.append(func.extract("month", Customer.date_of_birth).in_(c.birth_months))
+        where.append(Customer.birth_month.in_(c.birth_months))
     for column, (start, end) in (
         (Customer.created_at, c.created),
         (Customer.updated_at, c.updated),

@@ -26,8 +26,9 @@ from sqlalchemy.orm import lazyload, load_only
 from webapp.customers.criteria import Criteria
 from webapp.customers.filters import base_conditions, order_by
 from webapp.customers.keys import fold, fold_fragment, search_keys
+from webapp.database import utcnow
 from webapp.extensions import db
-from webapp.models import Customer, Tag
+from webapp.models import Booking, Customer, Tag
 from webapp.models.customer import customer_location, customer_tag
 
 COUNT_CAP = 1000  # a list is counted exactly up to here; beyond it the screen says "1,000+"
@@ -87,6 +88,7 @@ def _refresh_keys(mapper, connection, customer: Customer) -> None:
         customer.phone,
         customer.company,
     )
+    keys["birth_month"] = customer.date_of_birth.month if customer.date_of_birth else None
     for name, value in keys.items():
         if getattr(customer, name, None) != value:
             setattr(customer, name, value)
@@ -259,7 +261,7 @@ def counting(business, c: Criteria, where: list, key):
     """The first COUNT_CAP + 1 matching keys, by the cheapest road: from a tag's or location's link
     rows when the list is filtered by one (a thousand lookups instead of probing every customer in
     turn), along the sort's covering index when only EXISTS-style filters apply, else as planned."""
-    if c.tags or c.location:
+    if c.tags or c.location:  # (tags first, then location: one link table leads)
         link = customer_tag if c.tags else customer_location
         chosen = link.c.tag_id.in_(c.tags) if c.tags else link.c.location_id == c.location
         rest = base_conditions(business, replace(c, tags=[]) if c.tags else replace(c, location=None))
@@ -268,6 +270,19 @@ def counting(business, c: Criteria, where: list, key):
             .select_from(link)
             .join(Customer, Customer.id == link.c.customer_id)
             .where(link.c.business_id == business.id, chosen, *rest)
+            .distinct()
+        )
+        return keys.limit(COUNT_CAP + 1).subquery()
+    if c.upcoming:
+        rest = base_conditions(business, replace(c, upcoming=None))
+        keys = (
+            select(key.label("key"))
+            .select_from(Booking)
+            .join(Customer, Customer.id == Booking.customer_id)
+            .where(
+                Booking.business_id == business.id, Booking.status == "booked", Booking.starts_at >= utcnow()
+            )
+            .where(*rest)
             .distinct()
         )
         return keys.limit(COUNT_CAP + 1).subquery()
