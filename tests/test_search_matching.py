@@ -287,3 +287,13 @@ def test_common_link_filters_count_from_the_link_rows(
     assert (tagged.count, tagged.has_next) == (4, True)
     assert find(business, location=location.id, tag=vip.id).count == 4
     assert find(business, location=location.id, placeholders="yes").count == 0
+
+
+@pytest.mark.parametrize("typed", ["@@@", "a.b", "%%%", "-_-", "' OR 1=1 --"])
+def test_punctuation_only_fragments_never_become_a_contains_scan(business, book, typed):
+    assert all(rank != search.CONTAINS for rank, _, _ in search.tiers(typed))
+    find(business, q=typed)  # and still answers
+
+
+def test_a_fragment_with_three_letters_in_a_row_is_searched_inside(business, book):
+    assert "Ann Jones" in names(find(business, q="nie.jo"))

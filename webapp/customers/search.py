@@ -35,6 +35,9 @@ from webapp.models.customer import customer_location, customer_tag
 COUNT_CAP = 1000  # a list is counted exactly up to here; beyond it the screen says "1,000+"
 SEARCH_CAP = 100  # a typed search ranks (and counts) its best 100 matches: "100+ customers"
 TOP = "\U0010ffff"  # sorts after every character: [prefix, prefix + TOP) is a prefix range
+# A trigram index can only narrow a contains-match through three letters or digits in a row
+# (pg_trgm splits on everything else): a fragment like "@@@" or "a.b" alone would scan every row.
+INDEXABLE = re.compile(r"[^\W_]{3}")
 PHONE_LIKE = re.compile(r"[\d\s\-+().\/]+")
 # Ranks, best first.
 EXACT_PHONE, EXACT_EMAIL, PHONE_PREFIX, NAME, LAST_NAME, EMAIL, COMPANY, CONTAINS = range(8)
@@ -177,7 +180,7 @@ def tiers(q: str) -> list[tuple[int, object, object]]:
     if lowered and " " not in lowered and "@" not in lowered[:1]:
         out.append((EMAIL, prefix(Customer.email_normalized, lowered), Customer.email_normalized))
     fragments = [f for f in (fold_fragment(w) for w in q.split()) if len(f) >= 3]
-    if fragments:
+    if any(INDEXABLE.search(f) for f in fragments):
         out.append((CONTAINS, contains_condition(fragments), None))
     return out
 
