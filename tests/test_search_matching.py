@@ -297,3 +297,11 @@ def test_punctuation_only_fragments_never_become_a_contains_scan(business, book,
 
 def test_a_fragment_with_three_letters_in_a_row_is_searched_inside(business, book):
     assert "Ann Jones" in names(find(business, q="nie.jo"))
+
+
+def test_two_trigram_tiers_keep_their_own_fragments(business, make_customer):
+    make_customer(first_name="Ana", last_name="Lopez", email="ana.maria.garza@example.com")
+    make_customer(
+        first_name="Maria", last_name="Ruiz", email=None, phone="+447911000111", company="Garden Co"
+    )
+    assert set(names(find(business, q="maria.gar"))) == {"Ana Lopez", "Maria Ruiz"}

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import (
     and_,
     case,
+    column,
     event,
     exists,
     func,
@@ -18,7 +19,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    text,
+    table,
     union_all,
 )
 from sqlalchemy.engine import Engine
@@ -124,10 +125,9 @@ def contains_condition(fragments: list[str]):
     """Every fragment occurs in search_text, answered by the engine's trigram index."""
     if db.engine.dialect.name == "sqlite":
         query = " ".join('"' + f.replace('"', '""') + '"' for f in fragments)
-        fts = text("SELECT rowid FROM customer_fts WHERE customer_fts MATCH :fts_query").bindparams(
-            fts_query=query
-        )
-        return literal_column("customer.rowid").in_(fts)
+        fts = table("customer_fts", column("rowid"))
+        matches = select(fts.c.rowid).where(literal_column("customer_fts").op("MATCH")(query))
+        return literal_column("customer.rowid").in_(matches)
     return and_(*(Customer.search_text.like(f"%{like_escape(f)}%", escape="\\") for f in fragments))
 
 
