@@ -106,9 +106,9 @@ def _refresh_keys(mapper, connection, customer: Customer) -> None:
 # --- conditions -----------------------------------------------------------------------------------
 
 
-def prefix(column, value: str):
-    """`column` starts with `value`, as an index range (no LIKE, so no escaping and any engine)."""
-    return and_(column >= value, column < value + TOP)
+def prefix(key, value: str):
+    """`key` starts with `value`, as an index range (no LIKE, so no escaping and any engine)."""
+    return and_(key >= value, key < value + TOP)
 
 
 def like_escape(value: str) -> str:
@@ -116,9 +116,9 @@ def like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def words_like(column, words: list[str]):
-    """Each word starts a word of `column`, in this order ("jo smi" ~ "john smith")."""
-    return column.like(" ".join(like_escape(w) + "%" for w in words), escape="\\")
+def words_like(key, words: list[str]):
+    """Each word starts a word of `key`, in this order ("jo smi" ~ "john smith")."""
+    return key.like(" ".join(like_escape(w) + "%" for w in words), escape="\\")
 
 
 def contains_condition(fragments: list[str]):
