@@ -5,9 +5,9 @@ import uuid
 from datetime import date
 
 import pytest
-from helpers import HX, HX_BOOSTED
 from sqlalchemy import func, select
 
+from helpers import HX, HX_BOOSTED
 from webapp.customers import services
 from webapp.extensions import db
 from webapp.models import AuditEvent, Customer, Location, MarketingPreference

@@ -4,9 +4,9 @@ import json
 import re
 from datetime import UTC, datetime
 
-from helpers import HX
 from sqlalchemy import select
 
+from helpers import HX
 from webapp.extensions import db
 from webapp.models import AuditEvent, Customer
 

@@ -3,8 +3,8 @@
 import re
 
 import pytest
-from helpers import HX, HX_BOOSTED
 
+from helpers import HX, HX_BOOSTED
 from webapp.customers import search
 
 

@@ -1,10 +1,10 @@
 """Journeys: add a customer with mistakes and fix them from the inline messages; add a walk-in and
 complete it; a manager deletes; the owner manages tags — with an axe check on every screen."""
 
-from browser_support import assert_accessible, htmx_loaded, sign_in_browser
-from helpers import PASSWORD
 from sqlalchemy import select
 
+from browser_support import assert_accessible, htmx_loaded, sign_in_browser
+from helpers import PASSWORD
 from webapp.extensions import db
 from webapp.models import Customer
 

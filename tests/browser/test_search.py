@@ -2,9 +2,10 @@
 
 import re
 
+from playwright.sync_api import expect
+
 from browser_support import assert_accessible, htmx_loaded, sign_in_browser
 from helpers import PASSWORD
-from playwright.sync_api import expect
 
 
 def test_phone_fragment_with_spaces_then_arrows_and_enter_open_the_customer(desk, make_user, make_customer):
