@@ -141,7 +141,7 @@ def visits_per_month(customer: Customer, tz_name: str) -> list[tuple[date, int]]
                 Booking.starts_at < bounds[-1],
             )
             .group_by(literal_column("month"))
-        ).tuples()
+        ).all()
     )
     first = this_month.year * 12 + this_month.month - 1 - (CHART_MONTHS - 1)
     return [(date((first + i) // 12, (first + i) % 12 + 1, 1), counts.get(i, 0)) for i in range(CHART_MONTHS)]

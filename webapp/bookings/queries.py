@@ -25,7 +25,7 @@ def day_bookings(business: Business, location: Location, day: date) -> list[tupl
                 Booking.starts_at < end,
             )
             .order_by(Booking.starts_at, Booking.created_at)
-        ).tuples()
+        ).all()
     )
 
 
