@@ -13,6 +13,7 @@ from webapp.models.customer import (
     customer_tag,
 )
 from webapp.models.staff import StaffUser
+from webapp.models.submission import FormSubmission
 
 __all__ = [
     "AuditEvent",
@@ -20,6 +21,7 @@ __all__ = [
     "Business",
     "Customer",
     "CustomerConsent",
+    "FormSubmission",
     "Location",
     "MarketingPreference",
     "StaffUser",
