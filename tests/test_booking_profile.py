@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from webapp.bookings import counters
 from webapp.bookings.chart import visits_chart
-from webapp.bookings.profile import profile_context, visits_per_month
+from webapp.bookings.profile import PROFILE_QUERIES, profile_context, visits_per_month
 from webapp.extensions import db
 from webapp.models import Business, Customer, Location
 
@@ -167,7 +167,7 @@ def test_the_section_runs_a_constant_number_of_queries(
     db.session.get(Business, customer.business_id).name  # noqa: B018  (and g.business, by the sign-in)
     with count_queries() as q:
         render_section(app, customer, {"page": "2", "status": "completed"} if bookings else {})
-    assert q.count == 5, q.statements
+    assert q.count == PROFILE_QUERIES, q.statements
 
 
 # --- stats API ----------------------------------------------------------------------------------
@@ -257,3 +257,41 @@ def test_recount_command(app, make_customer, make_booking):
     assert "Fixed the counters of 1 customer in" in result.output
     assert "already right" in runner.invoke(args=["recount"]).output
     assert "No business called" in runner.invoke(args=["recount", "--business", "Nope"]).output
+
+
+# --- through the real profile page (customers.profile includes the section) --------------------------
+
+
+def test_profile_page_shows_the_bookings_section(login_as, make_customer, make_booking):
+    client = login_as("receptionist")
+    customer = make_customer(first_name="Ana")
+    make_booking(customer, days=-2, status="no_show", service="Colour")
+    make_booking(customer, days=-1, status="no_show", service="Cut")
+    make_booking(customer, days=5, service="Blow-dry")
+    with_counters(customer)
+    html = client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    assert "Frequent no-shows: 2 in 90 days" in html
+    assert "Visits per month" in html and "Blow-dry" in html and "Booking history" in html
+    assert f"/bookings/new?customer={customer.id}" in html
+    filtered = client.get(f"/customers/{customer.id}?status=no_show").get_data(as_text=True)
+    assert "<td>Colour</td>" in filtered and "<td>Blow-dry</td>" not in filtered
+
+
+def test_profile_page_queries_do_not_grow_with_bookings(login_as, make_customer, make_booking, count_queries):
+    client = login_as("receptionist")
+    few, many = make_customer(), make_customer()
+    make_booking(few, days=-1, status="completed")
+    for i in range(80):
+        make_booking(
+            many,
+            days=(i % 50) - 30,
+            status=("booked", "completed", "no_show", "cancelled")[i % 4],
+            cancelled_by="customer" if i % 4 == 3 else None,
+        )
+    with_counters(few), with_counters(many)
+    client.get(f"/customers/{few.id}")  # warm up
+    with count_queries() as q1:
+        client.get(f"/customers/{few.id}")
+    with count_queries() as q2:
+        client.get(f"/customers/{many.id}?page=2")
+    assert q1.count == q2.count

@@ -16,6 +16,7 @@ from webapp.bookings.times import local_today, month_starts
 from webapp.extensions import db
 from webapp.models import Booking, Business, Customer, utcnow
 
+PROFILE_QUERIES = 5  # chart, upcoming list, upcoming count, no-shows in 90 days, history page
 HISTORY_PAGE_SIZE = 20
 UPCOMING_SHOWN = 5
 CHART_MONTHS = 24
