@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 from datetime import date
 
-WIDTH, HEIGHT = 480, 150
-TOP, BOTTOM, LEFT, RIGHT = 14, 20, 4, 4
+WIDTH, HEIGHT = 640, 160
+TOP, BOTTOM, LEFT, RIGHT = 14, 20, 16, 16
 GAP = 4
 
 
@@ -18,7 +18,7 @@ class Bar:
     y: float
     width: float
     height: float
-    label: str  # shown under every third bar and January
+    label: str  # shown under every third bar, ending with the current month
 
 
 @dataclass
@@ -40,7 +40,7 @@ def visits_chart(months: list[tuple[date, int]]) -> Chart:
     bars = []
     for i, (month, n) in enumerate(months):
         h = max(plot_h * n / peak, 2) if peak and n else 1
-        label = month.strftime("%b %y") if (month.month == 1 or i % 3 == 0) else ""
+        label = month.strftime("%b %y") if (len(months) - 1 - i) % 3 == 0 else ""
         x = LEFT + i * slot + GAP / 2
         bars.append(
             Bar(month, n, round(x, 1), round(TOP + plot_h - h, 1), round(slot - GAP, 1), round(h, 1), label)
