@@ -332,3 +332,14 @@ def test_booking_with_csrf_on_needs_the_token(csrf_app, login_as, make_customer,
     token = csrf_token_from(client.get("/bookings/new").get_data(as_text=True))
     r = client.post("/bookings/new", data=form_data(customer, location, csrf_token=token))
     assert r.status_code == 303
+
+
+def test_a_row_action_refreshes_the_days_totals(login_as, make_customer, make_booking):
+    client = login_as("receptionist")
+    booking = make_booking(make_customer(), starts_at=today_at(9), price=4000)
+    r = client.post(f"/bookings/{booking.id}/complete", headers=HX)
+    assert r.headers["HX-Trigger"] == "bookings-changed"
+    day = datetime.now(LONDON).date().isoformat()
+    stats = client.get(f"/bookings?day={day}&part=stats", headers=HX).get_data(as_text=True)
+    assert stats.lstrip().startswith('<dl class="stats day-stats" id="day-stats"')
+    assert "£40.00" in stats and "<table" not in stats

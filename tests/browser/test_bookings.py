@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from browser_support import assert_accessible, htmx_loaded, sign_in_browser
 from helpers import PASSWORD
+from playwright.sync_api import expect
 
 
 def no_show_tile(page) -> str:
@@ -62,6 +63,8 @@ def test_book_then_no_show_then_profile_changes(desk, make_user, make_customer):
     row.locator(".badge", has_text="No-show").wait_for()
     assert desk.evaluate("window.__same_page === true"), "the row should swap in place, not reload the page"
     assert row.get_by_role("button", name="Complete").count() == 0
+    day_no_shows = desk.locator("#day-stats .stat").filter(has=desk.locator("dt", has_text="No-shows"))
+    expect(day_no_shows.locator("dd")).to_have_text("1")  # the day's totals refreshed after the swap
     assert_accessible(desk, "today's bookings after a no-show")
 
     desk.goto(f"{desk.base}/customers/{ana.id}")

@@ -47,9 +47,10 @@ def today():
     day = parse_day(request.args.get("day")) or local_today(business.timezone)
     location = current_user.current_location
     rows = queries.day_bookings(business, location, day) if location else []
+    block = "stats" if request.args.get("part") == "stats" else "list"  # stats: refreshed after a row action
     return page_or_block(
         "bookings/today.html",
-        "list",
+        block,
         day=day,
         prev_day=day - timedelta(days=1),
         next_day=day + timedelta(days=1),
@@ -82,7 +83,8 @@ def act(booking_id, action: str):
     customer = queries.customer_for(booking)
     if wants_fragment():
         html = render_template("bookings/_row.html", booking=booking, customer=customer, error=error)
-        return html, 422 if error else 200, VARY
+        headers = VARY if error else {**VARY, "HX-Trigger": "bookings-changed"}  # the day's totals refresh
+        return html, 422 if error else 200, headers
     if error:
         flash(error, "error")
     else:
