@@ -343,3 +343,25 @@ def test_a_row_action_refreshes_the_days_totals(login_as, make_customer, make_bo
     stats = client.get(f"/bookings?day={day}&part=stats", headers=HX).get_data(as_text=True)
     assert stats.lstrip().startswith('<dl class="stats day-stats" id="day-stats"')
     assert "£40.00" in stats and "<table" not in stats
+
+
+def test_a_picker_override_lets_the_same_manager_book(login_as, make_customer, location, make_user):
+    from webapp.audit import record
+
+    client = login_as("manager")
+    customer = make_customer()
+    blacklist(customer)
+    event = record(client.user, "customer.blacklist_override", customer, reason="Paid the old bill.")
+    db.session.commit()
+    page = client.get(f"/bookings/new?customer={customer.id}&override={event.id}").get_data(as_text=True)
+    assert "You overrode the blacklist: “Paid the old bill.”" in page
+    assert f'name="override_id" type="hidden" value="{event.id}"' in page
+    other = make_user("manager")
+    others = record(other, "customer.blacklist_override", customer, reason="Not yours.")
+    db.session.commit()
+    r = client.post("/bookings/new", data=form_data(customer, location, override_id=str(others.id)))
+    assert r.status_code == 422 and booking_count() == 0  # another manager's override does not count
+    r = client.post("/bookings/new", data=form_data(customer, location, override_id=str(event.id)))
+    assert r.status_code == 303
+    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "booking.blacklist_override"))
+    assert audit.changes["reason"] == "Paid the old bill."

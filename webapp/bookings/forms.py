@@ -46,13 +46,15 @@ class BookingForm(FlaskForm):
     override_reason = TextAreaField(
         "Reason to book despite the blacklist", validators=[Optional(), Length(max=500)]
     )
+    override_id = HiddenField("Picker override")  # the audit event of a manager's override in the picker
     allow_overlap = BooleanField("Book anyway, even though it overlaps")
 
-    def fill_defaults(self, business, user, customer_id: str | None) -> None:
+    def fill_defaults(self, business, user, customer_id: str | None, override_id: str | None = None) -> None:
         """A fresh form: the customer asked for, the user's location, the next quarter hour, one hour."""
         now = datetime.now(zone(business.timezone))
         start = (now + timedelta(minutes=15 - now.minute % 15)).replace(second=0, microsecond=0)
         self.customer_id.data = customer_id or ""
+        self.override_id.data = override_id or ""
         self.location_id.data = user.current_location_id
         self.day.data = start.date()
         self.start_time.data = start.time()

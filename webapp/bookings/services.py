@@ -6,7 +6,7 @@ compare-and-set UPDATEs on the booking, so two desks pressing "Complete" at once
 """
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
@@ -14,10 +14,11 @@ from webapp.audit import record
 from webapp.bookings.counters import deltas_for, forget_counters, move_counters, refresh_visits
 from webapp.errors import RuleBroken
 from webapp.extensions import db
-from webapp.models import Booking, Business, Customer, Location, StaffUser, utcnow
+from webapp.models import AuditEvent, Booking, Business, Customer, Location, StaffUser, utcnow
 
 STATUS_LABELS = {"booked": "booked", "completed": "completed", "cancelled": "cancelled", "no_show": "no-show"}
 MAX_PRICE = 100_000_000  # minor units: one million in the major unit
+OVERRIDE_LIFETIME = timedelta(hours=2)  # a picker override is good for the booking made just after it
 
 
 # --- looking things up ---------------------------------------------------------------------------
@@ -80,6 +81,24 @@ def check_price(price: int) -> None:
         raise RuleBroken("price", "That price is too large; check the amount.")
 
 
+def picker_override_reason(customer: Customer, actor: StaffUser, event_id) -> str:
+    """The reason of this manager's recent picker override for this customer (audit event), or ""."""
+    try:
+        event = db.session.get(AuditEvent, int(event_id)) if event_id else None
+    except (TypeError, ValueError):
+        return ""
+    if (
+        event is None
+        or event.action != "customer.blacklist_override"
+        or event.business_id != customer.business_id
+        or event.customer_id != customer.id
+        or event.actor_id != actor.id
+        or event.created_at < utcnow() - OVERRIDE_LIFETIME
+    ):
+        return ""
+    return str((event.changes or {}).get("reason", ""))
+
+
 def check_blacklist(customer: Customer, actor: StaffUser, override_reason: str) -> bool:
     """A blocked customer is booked only by a manager giving a reason; True when that override is used."""
     if customer.restriction != "block":
@@ -109,10 +128,17 @@ def create_booking(
     price: int = 0,
     notes: str = "",
     override_reason: str = "",
+    override_event_id=None,
     allow_overlap: bool = False,
 ) -> Booking:
-    """Book a customer; every rule is checked before anything is written. Caller commits."""
+    """Book a customer; every rule is checked before anything is written. Caller commits.
+
+    A blacklisted customer needs a manager's `override_reason`, or `override_event_id`: the audit
+    event of the override the same manager just made in the calendar picker.
+    """
     customer = customer_of(business, customer_id)
+    if not override_reason.strip() and override_event_id:
+        override_reason = picker_override_reason(customer, actor, override_event_id)
     location = location_of(business, location_id)
     check_times(starts_at, ends_at)
     check_price(price)

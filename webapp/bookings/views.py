@@ -101,7 +101,7 @@ def new():
     locations = queries.active_locations(business)
     form.location_id.choices = [SelectChoice(loc.id, loc.name) for loc in locations]
     if request.method == "GET":
-        form.fill_defaults(business, current_user, request.args.get("customer"))
+        form.fill_defaults(business, current_user, request.args.get("customer"), request.args.get("override"))
     customer = queries.customer_or_none(business, form.customer_id.data)
     if form.validate_on_submit():
         try:
@@ -127,6 +127,9 @@ def new():
         finder=finder,
         find=request.args.get("find", ""),
         can_override=current_user.has_role("manager"),
+        picker_override=services.picker_override_reason(customer, current_user, form.override_id.data)
+        if customer is not None and customer.restriction == "block"
+        else "",
     )
 
 
@@ -147,6 +150,7 @@ def book_from(form: BookingForm, business) -> Booking:
         price=form.price_minor(),
         notes=form.notes.data or "",
         override_reason=form.override_reason.data or "",
+        override_event_id=form.override_id.data or None,
         allow_overlap=form.allow_overlap.data,
     )
 
