@@ -174,17 +174,28 @@ def test_new_booking_form_prefills_the_customer(login_as, make_customer):
     customer = make_customer(first_name="Ana", last_name="Lima")
     html = client.get(f"/bookings/new?customer={customer.id}").get_data(as_text=True)
     assert "Ana Lima" in html
-    assert f'name="customer_id" type="hidden" value="{customer.id}"' in html
+    assert f'<input type="hidden" name="customer_id" value="{customer.id}">' in html
+    assert f'hx-get="/picker?customer={customer.id}"' in html  # the picker opens on that customer
     assert 'type="time"' in html and 'type="date"' in html
 
 
-def test_new_booking_without_a_customer_offers_a_finder(login_as, make_customer):
+def test_new_booking_without_a_customer_embeds_the_picker(login_as):
     client = login_as("receptionist")
-    ana = make_customer(first_name="Ana", last_name="Lima", phone="+447400123456")
-    make_customer(first_name="Bob")
-    html = client.get("/bookings/new?find=0740 012").get_data(as_text=True)
-    assert f"/bookings/new?customer={ana.id}" in html and "Bob" not in html
-    assert "No customer matches" in client.get("/bookings/new?find=zzz").get_data(as_text=True)
+    html = client.get("/bookings/new").get_data(as_text=True)
+    assert 'id="customer-picker" hx-get="/picker"' in html and 'hx-trigger="load"' in html
+    assert ">Find the customer</a>" in html  # without JavaScript: the picker's own page
+    assert 'name="customer_id"' not in html
+
+
+def test_picking_a_customer_loads_their_warnings(login_as, make_customer):
+    client = login_as("receptionist")
+    customer = make_customer(first_name="Ana")
+    blacklist(customer, level="warn")
+    r = client.get(f"/bookings/new?part=customer&customer_id={customer.id}", headers=HX)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "<form" not in html
+    assert "Take care with Ana Test." in html and "Abusive to staff." in html
+    assert client.get("/bookings/new?part=customer", headers=HX).get_data(as_text=True).strip() == ""
 
 
 def test_booking_in_local_time_is_stored_in_utc(login_as, make_customer, location):
@@ -300,19 +311,15 @@ def test_a_receptionist_cannot_book_a_blacklisted_customer(login_as, make_custom
     assert r.status_code == 422 and booking_count() == 0
 
 
-def test_a_manager_overrides_the_blacklist_with_a_reason(login_as, make_customer, location):
+def test_a_manager_is_sent_to_the_picker_to_override(login_as, make_customer, location):
     client = login_as("manager")
     customer = make_customer()
     blacklist(customer)
-    assert 'name="override_reason"' in client.get(f"/bookings/new?customer={customer.id}").get_data(
-        as_text=True
-    )
+    page = client.get(f"/bookings/new?customer={customer.id}").get_data(as_text=True)
+    assert f'href="/picker/choose/{customer.id}">override the blacklist</a>' in page
     r = client.post("/bookings/new", data=form_data(customer, location))
     assert r.status_code == 422 and "Give a reason to book anyway" in r.get_data(as_text=True)
-    r = client.post("/bookings/new", data=form_data(customer, location, override_reason="Settled the bill."))
-    assert r.status_code == 303
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "booking.blacklist_override"))
-    assert event.changes["reason"] == "Settled the bill." and event.actor_id == client.user.id
+    assert 'id="customer_id-error"' in r.get_data(as_text=True) and booking_count() == 0
 
 
 def test_a_warn_level_customer_shows_a_warning_and_books(login_as, make_customer, location):
@@ -355,7 +362,8 @@ def test_a_picker_override_lets_the_same_manager_book(login_as, make_customer, l
     db.session.commit()
     page = client.get(f"/bookings/new?customer={customer.id}&override={event.id}").get_data(as_text=True)
     assert "You overrode the blacklist: “Paid the old bill.”" in page
-    assert f'name="override_id" type="hidden" value="{event.id}"' in page
+    assert f'<input type="hidden" name="override_id" value="{event.id}">' in page
+    assert f'hx-get="/picker?customer={customer.id}&amp;override={event.id}"' in page
     other = make_user("manager")
     others = record(other, "customer.blacklist_override", customer, reason="Not yours.")
     db.session.commit()

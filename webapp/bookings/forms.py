@@ -43,9 +43,6 @@ class BookingForm(FlaskForm):
         validators=[InputRequired("Enter a price (0 if free)."), two_places],
     )
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=1000)])
-    override_reason = TextAreaField(
-        "Reason to book despite the blacklist", validators=[Optional(), Length(max=500)]
-    )
     override_id = HiddenField("Picker override")  # the audit event of a manager's override in the picker
     allow_overlap = BooleanField("Book anyway, even though it overlaps")
 

@@ -1,10 +1,9 @@
 """Reading bookings for the screens: a day at a location, customers to book, locations."""
 
-import re
 import uuid
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from webapp.bookings.times import day_bounds
 from webapp.extensions import db
@@ -65,32 +64,3 @@ def customer_or_none(business: Business, raw_id) -> Customer | None:
     if customer is None or customer.business_id != business.id:
         return None
     return customer
-
-
-def find_customers(business: Business, text: str, limit: int = 10) -> list[Customer]:
-    """A plain finder for the booking form without JavaScript: name, email or phone digits."""
-    text = text.strip()
-    if not text:
-        return []
-    like = f"%{text.lower()}%"
-    conditions = [
-        (Customer.first_name + " " + Customer.last_name).ilike(like),
-        Customer.email_normalized.like(like),
-        Customer.dummy_label.ilike(like),
-    ]
-    digits = re.sub(r"\D", "", text)
-    if len(digits) >= 3:
-        conditions.append(Customer.phone.like(f"%{digits.lstrip('0')}%"))
-    return list(
-        db.session.scalars(
-            select(Customer)
-            .where(
-                Customer.business_id == business.id,
-                Customer.merged_into_id.is_(None),
-                Customer.anonymized_at.is_(None),
-                or_(*conditions),
-            )
-            .order_by(Customer.first_name, Customer.last_name)
-            .limit(limit)
-        )
-    )

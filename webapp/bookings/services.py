@@ -18,7 +18,7 @@ from webapp.models import AuditEvent, Booking, Business, Customer, Location, Sta
 
 STATUS_LABELS = {"booked": "booked", "completed": "completed", "cancelled": "cancelled", "no_show": "no-show"}
 MAX_PRICE = 100_000_000  # minor units: one million in the major unit
-OVERRIDE_LIFETIME = timedelta(hours=2)  # a picker override is good for the booking made just after it
+OVERRIDE_LIFETIME = timedelta(minutes=15)  # a picker override is good for the booking made just after it
 
 
 # --- looking things up ---------------------------------------------------------------------------

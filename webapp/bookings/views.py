@@ -19,6 +19,7 @@ from webapp.models import Booking, Customer
 # A service's field name -> the form field that shows its message.
 FORM_FIELDS = {
     "customer": "customer_id",
+    "override_reason": "customer_id",
     "location": "location_id",
     "starts_at": "start_time",
     "ends_at": "end_time",
@@ -100,8 +101,14 @@ def new():
     form = BookingForm()
     locations = queries.active_locations(business)
     form.location_id.choices = [SelectChoice(loc.id, loc.name) for loc in locations]
-    if request.method == "GET":
-        form.fill_defaults(business, current_user, request.args.get("customer"), request.args.get("override"))
+    args = request.args
+    if request.method == "GET":  # `customer_id` / `override_id`: the picker's fields, sent on customer-picked
+        form.fill_defaults(
+            business,
+            current_user,
+            args.get("customer") or args.get("customer_id"),
+            args.get("override") or args.get("override_id"),
+        )
     customer = queries.customer_or_none(business, form.customer_id.data)
     if form.validate_on_submit():
         try:
@@ -117,15 +124,12 @@ def new():
                 "bookings.today", day=form.day.data.isoformat()
             )
             return redirect(back, 303)
-    finder = queries.find_customers(business, request.args.get("find", "")) if not customer else []
     return page_or_block(
         "bookings/new.html",
-        "form",
+        "customer_notes" if args.get("part") == "customer" else "form",
         status=422 if form.errors else 200,
         form=form,
         customer=customer,
-        finder=finder,
-        find=request.args.get("find", ""),
         can_override=current_user.has_role("manager"),
         picker_override=services.picker_override_reason(customer, current_user, form.override_id.data)
         if customer is not None and customer.restriction == "block"
@@ -149,7 +153,6 @@ def book_from(form: BookingForm, business) -> Booking:
         staff_name=form.staff_name.data or "",
         price=form.price_minor(),
         notes=form.notes.data or "",
-        override_reason=form.override_reason.data or "",
         override_event_id=form.override_id.data or None,
         allow_overlap=form.allow_overlap.data,
     )
