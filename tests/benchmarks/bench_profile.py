@@ -11,6 +11,7 @@ server's time (routing, queries, rendering), without network. `run()` is what `b
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -28,7 +29,7 @@ from sqlalchemy import create_engine, event, insert, text  # noqa: E402
 SERVICES = (("Cut and finish", 4500), ("Colour", 8500), ("Blow-dry", 3000), ("Manicure", 2800))
 STAFF = ("Amira", "Ben", "Chloe", "Dev")
 STATUSES = ("completed",) * 7 + ("cancelled", "cancelled", "no_show")
-BACKGROUND_CUSTOMERS = 5_000  # other customers' bookings share the table and its indexes
+OTHERS = 5_000  # other customers, whose bookings share the table and its indexes
 
 
 def reset(url: str) -> None:
@@ -73,7 +74,7 @@ def booking_rows(rng, business_id, customer_id, location_ids, count, now):
     return rows
 
 
-def load(bookings: int, typical: int, seed: int = 7) -> dict:
+def load(bookings: int, typical: int, others: int = OTHERS, seed: int = 7) -> dict:
     """A business with a heavy customer, a typical one and background customers; counters recounted."""
     from webapp.auth.passwords import hash_password
     from webapp.bookings.counters import recount
@@ -99,7 +100,7 @@ def load(bookings: int, typical: int, seed: int = 7) -> dict:
     db.session.add(user)
     location_ids = [loc.id for loc in locations]
     people = []
-    for i in range(BACKGROUND_CUSTOMERS + 2):
+    for i in range(others + 2):
         people.append(
             {
                 "id": uuid.uuid4(),
@@ -132,7 +133,7 @@ def load(bookings: int, typical: int, seed: int = 7) -> dict:
 
 def measure(client, url: str, repeat: int, count_queries) -> dict:
     """p50 / p95 / max server time of GET `url` over `repeat` requests (after a warm-up)."""
-    for _ in range(10):
+    for _ in range(min(10, repeat)):
         assert client.get(url).status_code == 200, url
     times = []
     for _ in range(repeat):
@@ -151,7 +152,13 @@ def measure(client, url: str, repeat: int, count_queries) -> dict:
     }
 
 
-def run(database_url: str | None = None, bookings: int = 5000, typical: int = 12, repeat: int = 200) -> list:
+def run(
+    database_url: str | None = None,
+    bookings: int = 5000,
+    typical: int = 12,
+    repeat: int = 200,
+    others: int = OTHERS,
+) -> list:
     """Build the data, then time the profile pages; returns one dict per measured page."""
     from contextlib import contextmanager
 
@@ -180,7 +187,7 @@ def run(database_url: str | None = None, bookings: int = 5000, typical: int = 12
     with app.app_context():
         upgrade()
         started = time.perf_counter()
-        data = load(bookings, typical)
+        data = load(bookings, typical, others)
         load_seconds = time.perf_counter() - started
         user_id = data["user"].get_id()
         engine = db.engine
@@ -216,16 +223,21 @@ def run(database_url: str | None = None, bookings: int = 5000, typical: int = 12
         (f"profile, typical customer ({typical} bookings)", f"/customers/{typical_id}"),
         (f"stats API, {bookings:,} bookings", f"/api/v1/merchant/customers/{heavy}/stats"),
     ]
+    load_before = os.getloadavg()[0]
     results = [
         {"engine": engine_name, "page": label, **measure(client, page_url, repeat, count_queries)}
         for label, page_url in pages
     ]
+    load_after = os.getloadavg()[0]
+    for r in results:
+        r["load_average"] = [round(load_before, 2), round(load_after, 2)]
     engine.dispose()
     if tmp is not None:
         tmp.cleanup()
     print(
         f"# {engine_name}: {data['total_bookings']:,} bookings loaded in {load_seconds:.1f} s; "
-        f"{repeat} requests per page",
+        f"{repeat} requests per page; load average {load_before:.2f} before, {load_after:.2f} after "
+        f"({os.cpu_count()} CPUs)",
         file=sys.stderr,
     )
     return results
@@ -247,10 +259,11 @@ def main(argv=None) -> int:
     parser.add_argument("--database-url", help="PostgreSQL URL of a database kept for benchmarks (emptied!)")
     parser.add_argument("--bookings", type=int, default=5000, help="bookings of the heavy customer")
     parser.add_argument("--typical", type=int, default=12, help="bookings of the typical customer")
+    parser.add_argument("--others", type=int, default=OTHERS, help="other customers with 0-6 bookings each")
     parser.add_argument("--repeat", type=int, default=200, help="timed requests per page")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a Markdown table")
     args = parser.parse_args(argv)
-    results = run(args.database_url, args.bookings, args.typical, args.repeat)
+    results = run(args.database_url, args.bookings, args.typical, args.repeat, args.others)
     print(json.dumps(results, indent=2) if args.json else table(results))
     return 0
 
