@@ -373,3 +373,12 @@ def test_a_picker_override_lets_the_same_manager_book(login_as, make_customer, l
     assert r.status_code == 303
     audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "booking.blacklist_override"))
     assert audit.changes["reason"] == "Paid the old bill."
+
+
+def test_the_back_button_gets_the_whole_page(login_as, make_customer, make_booking):
+    """htmx restores a pushed URL (day list, profile history) with HX-Request set: it needs the page."""
+    client = login_as("receptionist")
+    make_booking(make_customer(first_name="Ana"), starts_at=today_at(9))
+    r = client.get("/bookings", headers={**HX, "HX-History-Restore-Request": "true"})
+    assert "<html" in r.get_data(as_text=True)
+    assert "HX-History-Restore-Request" in r.headers["Vary"]
