@@ -80,6 +80,10 @@ def test_book_then_no_show_then_profile_changes(desk, make_user, make_customer):
     history.get_by_text("No completed bookings").wait_for()
     assert desk.url.endswith("?status=completed")
     assert_accessible(desk, "profile with bookings")
+    desk.go_back()  # htmx restores the pushed profile URL from the server: the whole page comes back
+    desk.wait_for_url(f"**/customers/{ana.id}")
+    expect(desk.get_by_role("heading", name="Ana Lima", level=1)).to_be_visible()
+    expect(desk.locator("#booking-history")).to_contain_text("Colour")
     assert [e for e in desk.js_errors if "status of 422" not in e] == [], desk.js_errors
 
 
