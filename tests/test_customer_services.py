@@ -241,6 +241,15 @@ def test_same_name_without_birth_date_warns(business, actor, make_customer):
     assert e.value.extra["similar"] == [existing]
 
 
+def test_decomposed_accents_are_stored_composed_and_matched(business, actor, make_customer):
+    existing = make_customer(first_name="José", last_name="Pérez")
+    with pytest.raises(RuleBroken) as e:
+        services.create_customer(business, actor, data(first_name="Jose\u0301", last_name="PE\u0301REZ"))
+    assert e.value.extra["similar"] == [existing]
+    c = services.create_customer(business, actor, data(first_name="Jose\u0301"), allow_similar=True)
+    assert c.first_name == "José" and len(c.first_name) == 4
+
+
 def test_same_name_different_birth_dates_is_no_duplicate(business, actor, make_customer):
     make_customer(first_name="Ada", last_name="Lovelace", date_of_birth=date(1980, 1, 1))
     services.create_customer(business, actor, data(date_of_birth=date(1990, 1, 1)))
@@ -497,3 +506,14 @@ def test_birthday_soon():
     C.date_of_birth = date(1990, 1, 2)
     assert birthday_soon(C(), date(2026, 12, 30)) == date(2027, 1, 2)
     assert birthday_soon(C(), date(2026, 12, 30) - timedelta(days=30)) is None
+
+
+def test_walk_in_label_uses_the_business_time(make_business, make_user):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    far = make_business("Kiwi Cuts", timezone="Pacific/Auckland", phone_region="NZ")
+    before = datetime.now(ZoneInfo("Pacific/Auckland"))
+    c = services.create_walk_in(far, make_user("receptionist", far))
+    after = datetime.now(ZoneInfo("Pacific/Auckland")) + timedelta(seconds=1)
+    assert c.dummy_label in {f"Walk-in {before:%H:%M}", f"Walk-in {after:%H:%M}"}

@@ -135,6 +135,7 @@ def test_similar_name_warns_then_create_anyway(desk, make_customer):
     )
     r = desk.post("/customers/new", data=data)
     assert r.status_code == 422 and b"Possible duplicate" in r.data and b"Create anyway" in r.data
+    assert b"form-errors" not in r.data
     assert count() == 1
     r = desk.post("/customers/new", data={**data, "allow_similar": "1"})
     assert r.status_code == 303 and count() == 2
@@ -153,6 +154,24 @@ def test_double_submit_of_a_walk_in_creates_one(desk):
     data = {"dummy_label": "Walk-in 10:00", "form_token": "tok-walk-in-1"}
     desk.post("/customers/new?walk_in=1", data=data)
     desk.post("/customers/new?walk_in=1", data=data)
+    assert count() == 1
+
+
+def test_simultaneous_double_submit_creates_one(desk, monkeypatch):
+    """Two posts of one form racing: the second passes the token check before the first commits,
+    then its commit hits the token's primary key and it is sent to the first one's customer."""
+    data = {"dummy_label": "Walk-in 10:00", "form_token": "tok-race"}
+    assert desk.post("/customers/new?walk_in=1", data=data).status_code == 303
+    first = only_customer()
+    real, calls = services.customer_for_token, []
+
+    def late(*args):  # the first check sees nothing, as if the other request had not committed yet
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(services, "customer_for_token", late)
+    r = desk.post("/customers/new?walk_in=1", data=data)
+    assert r.status_code == 303 and r.headers["Location"] == f"/customers/{first.id}"
     assert count() == 1
 
 
@@ -204,6 +223,20 @@ def test_completing_walk_in_via_edit(desk, business):
     assert not c.is_dummy and c.display_name == "Ada Lovelace"
 
 
+def test_placeholder_label_can_be_edited(desk, business):
+    c = services.create_walk_in(business, None, label="Walk-in 09:00")
+    db.session.commit()
+    r = desk.post(
+        f"/customers/{c.id}/edit",
+        data=form(version=str(c.version), first_name="", email="", phone="", dummy_label="Red coat"),
+    )
+    assert r.status_code == 303
+    db.session.refresh(c)
+    assert c.is_dummy and c.dummy_label == "Red coat"
+    r = desk.post(f"/customers/{c.id}/edit", data=form(version=str(c.version), dummy_label="x" * 81))
+    assert r.status_code == 422 and b'id="dummy_label-error"' in r.data
+
+
 def test_walk_in_with_bad_phone(desk):
     r = desk.post("/customers/new?walk_in=1", data={"dummy_label": "W", "phone": "abc", "form_token": "t"})
     assert r.status_code == 422 and b'id="phone-error"' in r.data and count() == 0
@@ -224,9 +257,10 @@ def make_full(business, **over):
 
 
 def test_edit_page_and_save(desk, business):
-    c = make_full(business)
+    c = make_full(business, phone="+447400123456")
     page = desk.get(f"/customers/{c.id}/edit")
     assert page.status_code == 200 and b'value="ada@example.com"' in page.data
+    assert b'value="07400 123456"' in page.data
     assert f'name="version" type="hidden" value="{c.version}"'.encode() in page.data
     r = desk.post(f"/customers/{c.id}/edit", data=form(version=str(c.version), last_name="King", phone=""))
     assert r.status_code == 303
@@ -236,15 +270,16 @@ def test_edit_page_and_save(desk, business):
     assert b"Edited" in profile.data and b"Lovelace" in profile.data and b"King" in profile.data
 
 
-def test_edit_stale_version_is_not_applied(desk, business):
+def test_edit_stale_version_is_not_applied(desk, business, make_user):
     c = make_full(business)
     opened = c.version
-    services.update_customer(c, None, {"notes": "Saved by Bea"}, expected_version=opened)
+    bea = make_user("receptionist", name="Bea")
+    services.update_customer(c, bea, {"notes": "Saved by Bea"}, expected_version=opened)
     db.session.commit()
     r = desk.post(f"/customers/{c.id}/edit", data=form(version=str(opened), notes="Typed by Ann", phone=""))
     assert r.status_code == 409
     html = r.data.decode()
-    assert "Someone else saved this customer" in html
+    assert "Bea saved this customer at" in html
     assert "Saved by Bea" in html and "Typed by Ann" in html  # what changed, and what she typed is kept
     assert f'name="version" type="hidden" value="{c.version}"' in html
     db.session.refresh(c)
@@ -253,6 +288,19 @@ def test_edit_stale_version_is_not_applied(desk, business):
         f"/customers/{c.id}/edit", data=form(version=str(c.version), notes="Typed by Ann", phone="")
     )
     assert r.status_code == 303
+
+
+def test_stale_edit_shows_tag_changes(desk, business, make_tag):
+    vip, new = make_tag("VIP"), make_tag("New")
+    c = make_full(business)
+    opened = c.version
+    services.update_customer(c, None, {"tag_ids": [vip.id]}, expected_version=opened)
+    db.session.commit()
+    r = desk.post(
+        f"/customers/{c.id}/edit", data={**form(version=str(opened), phone=""), "tag_ids": [str(new.id)]}
+    )
+    assert r.status_code == 409
+    assert re.search(r'<th scope="row">Tags</th><td>VIP</td><td>New</td>', r.data.decode())
 
 
 def test_edit_rejects_bad_values_and_keeps_record(desk, business):
@@ -497,3 +545,43 @@ def test_very_long_strings_are_refused_not_truncated(desk):
     r = desk.post("/customers/new", data=form(company="c" * 5000, address="a" * 5000))
     assert r.status_code == 422 and count() == 0
     assert b'id="company-error"' in r.data and b'id="address-error"' in r.data
+
+
+def test_forms_carry_csrf_tokens(csrf_app, desk, business, login_as):
+    from helpers import csrf_token_from
+
+    page = desk.get("/customers/new")
+    token = csrf_token_from(page.data)
+    assert desk.post("/customers/new", data=form()).status_code == 400  # no token: refused
+    assert count() == 0
+    r = desk.post("/customers/new", data={**form(), "csrf_token": token})
+    assert r.status_code == 303
+    c = only_customer()
+    edit = desk.get(f"/customers/{c.id}/edit")
+    r = desk.post(
+        f"/customers/{c.id}/edit",
+        data={**form(version=str(c.version), notes="csrf ok"), "csrf_token": csrf_token_from(edit.data)},
+    )
+    assert r.status_code == 303
+    manager = login_as("manager")
+    confirm = manager.get(f"/customers/{c.id}/delete")
+    r = manager.post(f"/customers/{c.id}/delete", data={"csrf_token": csrf_token_from(confirm.data)})
+    assert r.status_code == 303 and count() == 0
+
+
+def test_refused_save_puts_the_cursor_on_the_first_bad_field(desk):
+    r = desk.post("/customers/new", data=form(phone="abc"))
+    html = r.data.decode()
+    assert re.search(r'<input[^>]*autofocus[^>]*id="phone"|<input[^>]*id="phone"[^>]*autofocus', html)
+    assert not re.search(
+        r'<input[^>]*autofocus[^>]*id="first_name"|<input[^>]*id="first_name"[^>]*autofocus', html
+    )
+
+
+def test_duplicate_placeholder_is_marked(desk, business):
+    services.create_walk_in(business, None, {"phone": "07400 555666"}, label="Walk-in 09:15")
+    db.session.commit()
+    r = desk.post("/customers/new", data=form(phone="07400 555666", email=""))
+    assert (
+        r.status_code == 422 and b"Walk-in 09:15</a> (walk-in placeholder) already has this phone" in r.data
+    )

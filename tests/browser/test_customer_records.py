@@ -113,3 +113,15 @@ def test_manager_deletes_and_owner_manages_tags(desk, make_user, make_customer):
     assert desk.get_by_text("Preference 'SMS reminders' added.").is_visible()
     assert_accessible(desk, "settings preferences")
     assert not desk.js_errors, desk.js_errors
+
+
+def test_double_clicked_save_creates_one_customer(desk, make_user):
+    user = make_user("receptionist", email="dbl@example.com")
+    sign_in_browser(desk, user.email, PASSWORD)
+    desk.goto(desk.base + "/customers/new")
+    desk.get_by_label("First name").fill("Double")
+    desk.get_by_label("Email").fill("double@example.com")
+    desk.get_by_role("button", name="Save customer").dblclick()
+    desk.wait_for_url("**/customers/*-*")
+    desk.get_by_role("heading", name="Double").wait_for()
+    assert len(db.session.scalars(select(Customer)).all()) == 1

@@ -10,6 +10,7 @@ from webapp.customers import services
 from webapp.customers.forms import CustomerForm, consent_answers
 from webapp.errors import RuleBroken
 from webapp.extensions import db
+from webapp.formatting import phone_format
 from webapp.models import Customer, Location, MarketingPreference, Tag
 
 FULL_FIELDS = (
@@ -64,6 +65,7 @@ def build_form(customer: Customer | None = None, **kwargs) -> CustomerForm:
     form.consents = form.consent_fields(request.form if request.method == "POST" else None, current)
     if customer is not None and request.method == "GET":
         form.version.data = customer.version
+        form.phone.data = phone_format(customer.phone)  # as people read it; saved again as E.164
     if customer is None and not form.form_token.data:
         form.form_token.data = uuid.uuid4().hex
     return form
@@ -78,9 +80,10 @@ def form_data(form: CustomerForm, fields) -> dict:
 
 def customer_link(customer: Customer) -> Markup:
     """A link to a customer's profile, the name escaped."""
-    return Markup('<a href="{}">{}</a>').format(
+    link = Markup('<a href="{}">{}</a>').format(
         url_for("customers.profile", customer_id=customer.id), customer.display_name
     )
+    return link + Markup(" (walk-in placeholder)") if customer.is_dummy else link
 
 
 def message_for(field: str, message: str, duplicate: Customer | None) -> str | Markup:
@@ -95,6 +98,8 @@ def message_for(field: str, message: str, duplicate: Customer | None) -> str | M
 
 def apply_errors(form: CustomerForm, error: RuleBroken) -> None:
     """Put each problem of a RuleBroken on the field it concerns (or above the form)."""
+    if error.extra.get("similar"):
+        return  # shown as the "Possible duplicate" panel, with its "Create anyway" button
     problems = error.extra.get("problems") or {error.field: error.message}
     duplicates = error.extra.get("duplicates") or {}
     for field, message in problems.items():
@@ -107,7 +112,7 @@ def apply_errors(form: CustomerForm, error: RuleBroken) -> None:
             form.form_errors.append(message)
 
 
-def stale_differences(current: dict, mine: dict) -> list[tuple[str, object, object]]:
+def stale_differences(current: dict, mine: dict, form: CustomerForm) -> list[tuple[str, object, object]]:
     """(label, saved now, what this receptionist typed) for each field where they differ."""
     rows = []
     for key, saved in current.items():
@@ -116,6 +121,10 @@ def stale_differences(current: dict, mine: dict) -> list[tuple[str, object, obje
             continue
         typed = mine[field]
         if key in ("tags", "locations"):
+            names = {value: label for value, label, _ in form[field].choices}
+            typed_names = sorted((names.get(i, str(i)) for i in typed or []), key=str.casefold)
+            if sorted(saved, key=str.casefold) != typed_names:
+                rows.append((LABELS[key], ", ".join(saved) or "none", ", ".join(typed_names) or "none"))
             continue
         typed_text = typed.isoformat() if hasattr(typed, "isoformat") else (typed or "")
         if key == "phone":

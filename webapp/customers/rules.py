@@ -35,8 +35,8 @@ LABELS = {
 
 
 def clean_text(raw: str | None) -> str:
-    """Trim a text value; None becomes the empty string."""
-    return (raw or "").strip()
+    """Trim a text value and compose its accents (NFC), so "José" is stored one way; None becomes ""."""
+    return unicodedata.normalize("NFC", raw or "").strip()
 
 
 def normalize_email(raw: str | None) -> str | None:
@@ -109,6 +109,14 @@ def check_text(field: str, raw: str | None) -> str:
         raise RuleBroken(
             field, f"Use at most {limit} characters for {LABELS[field].lower()} ({len(value)} now)."
         )
+    return value
+
+
+def check_label(raw: str | None) -> str:
+    """A placeholder's label ("Walk-in 14:30", "Red coat"), at most 80 characters."""
+    value = clean_text(raw)
+    if len(value) > 80:
+        raise RuleBroken("dummy_label", "Use at most 80 characters for the label.")
     return value
 
 

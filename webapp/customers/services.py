@@ -6,21 +6,19 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import abort
-from sqlalchemy import and_, delete, exists, func, insert, or_, select
+from sqlalchemy import delete, exists, insert, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from webapp.audit import record
-from webapp.customers.rules import (
-    check_birth_date,
-    check_email,
-    check_source,
-    check_text,
-    clean_text,
-    fold,
-    names_similar,
-    normalize_email,
-    normalize_phone,
+from webapp.customers.checks import (
+    check_consents,
+    check_customer,
+    find_contact_owner,
+    find_similar,
+    owned_rows,
 )
+from webapp.customers.rules import check_label, normalize_email, normalize_phone
+from webapp.customers.tokens import customer_for_token, remember_token
 from webapp.database import utcnow
 from webapp.errors import RuleBroken
 from webapp.extensions import db
@@ -30,9 +28,7 @@ from webapp.models import (
     Business,
     Customer,
     CustomerConsent,
-    FormSubmission,
     Location,
-    MarketingPreference,
     StaffUser,
     Tag,
     customer_location,
@@ -73,7 +69,6 @@ FIELDS = (
     "source",
     "custom_field_value",
 )
-TEXT_FIELDS = ("first_name", "last_name", "company", "address", "notes", "custom_field_value")
 PERSONAL_FIELDS = FIELDS + ("dummy_label", "email_normalized")
 
 
@@ -111,162 +106,13 @@ def snapshot(customer: Customer) -> dict:
     return values
 
 
-def find_contact_owner(
-    business_id: int, *, email: str | None = None, phone: str | None = None, exclude=None
-) -> Customer | None:
-    """The customer who already has this (normalized) email or E.164 phone, if any."""
-    if email is None and phone is None:
-        return None
-    cond = Customer.email_normalized == email if email is not None else Customer.phone == phone
-    stmt = select(Customer).where(Customer.business_id == business_id, cond)
-    if exclude is not None:
-        stmt = stmt.where(Customer.id != exclude)
-    return db.session.scalars(stmt.limit(1)).first()
-
-
-def find_similar(
-    business_id: int, first_name: str, last_name: str, dob: date | None, exclude=None
-) -> list[Customer]:
-    """Customers who may be the same person: a very similar name (accents and case aside) with the
-    same birth date, or the same full name where one of the two has no birth date."""
-    full = f"{clean_text(first_name)} {clean_text(last_name)}".strip()
-    if not full:
-        return []
-    same_length = and_(
-        func.length(Customer.first_name) == len(clean_text(first_name)),
-        func.length(Customer.last_name) == len(clean_text(last_name)),
-    )
-    cond = or_(Customer.date_of_birth == dob, same_length) if dob else same_length
-    stmt = select(Customer).where(
-        Customer.business_id == business_id,
-        Customer.merged_into_id.is_(None),
-        Customer.anonymized_at.is_(None),
-        cond,
-    )
-    if exclude is not None:
-        stmt = stmt.where(Customer.id != exclude)
-    found = []
-    for c in db.session.scalars(stmt.order_by(Customer.created_at).limit(200)):
-        if dob and c.date_of_birth == dob and names_similar(c.full_name, full):
-            found.append(c)
-        elif (dob is None or c.date_of_birth is None) and fold(c.full_name) == fold(full):
-            found.append(c)
-    return found[:10]
-
-
-# --- checking ------------------------------------------------------------------------------------
-
-
-def _owned_ids(model, business_id: int, ids, field: str, what: str) -> list:
-    """Rows of `model` with these ids, all of this business, or RuleBroken on `field`."""
-    try:
-        wanted = {int(i) for i in ids or []}
-    except (TypeError, ValueError):
-        raise RuleBroken(field, f"Choose {what} from the list.") from None
-    if not wanted:
-        return []
-    rows = db.session.scalars(
-        select(model).where(model.business_id == business_id, model.id.in_(wanted))
-    ).all()
-    if len(rows) != len(wanted):
-        raise RuleBroken(field, f"Choose {what} from the list; one of those does not exist (any more).")
-    return sorted(rows, key=lambda r: r.name.casefold())
-
-
-def check_customer(
-    business: Business, data: dict, *, customer: Customer | None = None, full: bool = True
-) -> dict:
-    """Clean every given field and check every rule; returns the clean values, or raises RuleBroken
-    for the first problem with all of them in `extra["problems"]` ({field: message}); a taken email or
-    phone puts its owner in `extra["duplicates"]` ({field: customer}) and `extra["customer"]`."""
-    clean: dict = {}
-    problems: dict[str, str] = {}
-    duplicates: dict[str, Customer] = {}
-
-    def attempt(field, fn, *args):
-        try:
-            clean[field] = fn(*args)
-        except RuleBroken as e:
-            problems.setdefault(e.field or field, e.message)
-
-    for f in TEXT_FIELDS:
-        if f in data:
-            attempt(f, check_text, f, data[f])
-    if "email" in data:
-        attempt("email", check_email, data["email"])
-    if "phone" in data:
-        attempt("phone", normalize_phone, data["phone"], business.phone_region)
-    if "date_of_birth" in data:
-        attempt("date_of_birth", check_birth_date, data["date_of_birth"], business)
-    if "source" in data:
-        attempt("source", check_source, data["source"])
-    if "tag_ids" in data:
-        attempt("tag_ids", _owned_ids, Tag, business.id, data["tag_ids"], "tag_ids", "tags")
-    if "location_ids" in data:
-        attempt(
-            "location_ids",
-            _owned_ids,
-            Location,
-            business.id,
-            data["location_ids"],
-            "location_ids",
-            "locations",
-        )
-    if "consents" in data:
-        attempt("consents", _check_consents, business.id, data["consents"])
-
-    exclude = customer.id if customer is not None else None
-    if clean.get("email"):
-        owner = find_contact_owner(business.id, email=normalize_email(clean["email"]), exclude=exclude)
-        if owner is not None and "email" not in problems:
-            duplicates["email"] = owner
-            problems["email"] = f"{owner.display_name} already has this email."
-    if clean.get("phone"):
-        owner = find_contact_owner(business.id, phone=clean["phone"], exclude=exclude)
-        if owner is not None and "phone" not in problems:
-            duplicates["phone"] = owner
-            problems["phone"] = f"{owner.display_name} already has this phone number."
-
-    if full:
-
-        def value(f):
-            return clean[f] if f in clean else (getattr(customer, f) if customer is not None else None)
-
-        if not value("first_name") and "first_name" not in problems:
-            problems["first_name"] = "Give the customer's first name."
-        if not value("email") and not value("phone") and "email" not in problems and "phone" not in problems:
-            problems["email"] = "Give an email or a phone number (at least one)."
-            problems.setdefault("phone", "Give a phone number or an email (at least one).")
-
-    if problems:
-        field, message = next(iter(problems.items()))
-        extra = {"problems": problems, "duplicates": duplicates}
-        if duplicates:
-            extra["customer"] = duplicates.get(field) or next(iter(duplicates.values()))
-        raise RuleBroken(field, message, **extra)
-    return clean
-
-
-def _check_consents(business_id: int, consents: dict | None) -> dict:
-    """{preference: bool or None} for preferences of this business."""
-    consents = consents or {}
-    prefs = _owned_ids(MarketingPreference, business_id, consents.keys(), "consents", "marketing preferences")
-    by_id = {p.id: p for p in prefs}
-    out = {}
-    for key, answer in consents.items():
-        if answer is not None and not isinstance(answer, bool):
-            raise RuleBroken("consents", "Answer each marketing preference with yes or no.")
-        out[by_id[int(key)]] = answer
-    return out
-
-
 # --- creating ------------------------------------------------------------------------------------
 
 
 def _apply(customer: Customer, clean: dict) -> dict:
     """Set the plain fields from clean values; returns {field: [old, new]} for those that changed."""
     changed = {}
-    for f in FIELDS:
+    for f in (*FIELDS, "dummy_label"):
         if f not in clean:
             continue
         new = clean[f]
@@ -308,7 +154,11 @@ def create_walk_in(
     data = dict(data or {})
     data.setdefault("source", "walk-in")
     clean = check_customer(business, data, full=False)
-    label = clean_text(label)[:80] or walk_in_label(business)
+    clean.pop("dummy_label", None)
+    try:
+        label = check_label(label) or walk_in_label(business)
+    except RuleBroken as e:
+        raise RuleBroken("dummy_label", e.message, problems={"dummy_label": e.message}) from None
     return _insert(business, actor, clean, is_dummy=True, dummy_label=label)
 
 
@@ -348,6 +198,8 @@ def update_customer(
     first name and a contact becomes a full customer. Raises StaleEdit or RuleBroken."""
     if customer.anonymized_at is not None:
         raise RuleBroken(None, "This customer was anonymized; the record can no longer be edited.")
+    if customer.merged_into_id is not None:
+        raise RuleBroken(None, "This record was merged into another customer; edit that one instead.")
     if int(expected_version) != customer.version:
         raise StaleEdit(customer, snapshot(customer))
     business = db.session.get(Business, customer.business_id)
@@ -417,7 +269,7 @@ def _replace_locations(customer: Customer, locations: list[Location]) -> dict:
 
 def set_tags(customer: Customer, tag_ids, actor: StaffUser | None) -> dict:
     """Replace the customer's tags with exactly these; returns the change (empty when none)."""
-    tags = _owned_ids(Tag, customer.business_id, tag_ids, "tag_ids", "tags")
+    tags = owned_rows(Tag, customer.business_id, tag_ids, "tag_ids", "tags")
     changed = _replace_tags(customer, tags)
     if changed:
         customer.updated_at = utcnow()
@@ -428,7 +280,7 @@ def set_tags(customer: Customer, tag_ids, actor: StaffUser | None) -> dict:
 
 def add_tags(customer: Customer, tag_ids, actor: StaffUser | None) -> dict:
     """Add these tags, keeping the ones the customer has (imports and upsert)."""
-    tags = _owned_ids(Tag, customer.business_id, tag_ids, "tag_ids", "tags")
+    tags = owned_rows(Tag, customer.business_id, tag_ids, "tag_ids", "tags")
     have = {t.id for t in customer.tags}
     return set_tags(customer, sorted(have | {t.id for t in tags}), actor)
 
@@ -436,7 +288,7 @@ def add_tags(customer: Customer, tag_ids, actor: StaffUser | None) -> dict:
 def set_consents(customer: Customer, consents: dict, actor: StaffUser | None) -> dict:
     """Record opt-ins (True) and opt-outs (False) by preference id, with time and who; None leaves a
     preference as it is. Returns {preference name: [old, new]}."""
-    return _write_consents(customer, _check_consents(customer.business_id, consents), actor)
+    return _write_consents(customer, check_consents(customer.business_id, consents), actor)
 
 
 def _write_consents(customer: Customer, answers: dict, actor) -> dict:
@@ -516,23 +368,3 @@ def _scrub_history(customer: Customer) -> None:
                 k: ("(removed)" if k in PERSONAL_FIELDS or k == "placeholder" else v)
                 for k, v in event.changes.items()
             }
-
-
-# --- double submission ---------------------------------------------------------------------------
-
-
-def customer_for_token(business_id: int, token: str | None) -> Customer | None:
-    """The customer a create form with this one-time token already made, if any."""
-    if not token:
-        return None
-    row = db.session.get(FormSubmission, token)
-    if row is None or row.business_id != business_id or row.customer_id is None:
-        return None
-    return db.session.get(Customer, row.customer_id)
-
-
-def remember_token(business_id: int, token: str | None, customer: Customer) -> None:
-    """Note that this form token made `customer` (a second submission then finds it)."""
-    if token:
-        db.session.add(FormSubmission(token=token[:64], business_id=business_id, customer_id=customer.id))
-        db.session.flush()

@@ -4,6 +4,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import NotFound
 
 from webapp.bookings.profile import profile_context
 from webapp.customers import bp, services
@@ -24,6 +25,7 @@ from webapp.customers.profile import profile_details
 from webapp.errors import RuleBroken
 from webapp.extensions import db
 from webapp.htmx import page_or_block
+from webapp.models import AuditEvent
 from webapp.security import role_required
 
 
@@ -87,8 +89,8 @@ def create_from(form: CustomerForm, walk_in: bool):
 def commit_created(form: CustomerForm, customer, walk_in: bool):
     """Commit a new customer once per form token; a repeated post goes to the first one's profile."""
     token = form.form_token.data
-    services.remember_token(g.business.id, token, customer)
     try:
+        services.remember_token(g.business.id, token, customer)
         db.session.commit()
     except IntegrityError:  # the same form was saved at the same moment (double click), or a race
         db.session.rollback()
@@ -105,23 +107,24 @@ def edit(customer_id):
     """Change a customer's record; an edit made over a newer version is shown, not applied."""
     customer = services.get_customer(g.business.id, customer_id)
     if customer.merged_into_id:
-        return redirect(url_for("customers.edit", customer_id=customer.merged_into_id), 303)
+        return redirect(url_for("customers.edit", customer_id=follow_merges(customer).id), 303)
     if customer.anonymized_at:
         flash("This customer was anonymized; the record can no longer be edited.", "error")
         return to_profile(customer)
     form = build_form(customer)
-    stale = None
+    fields = (*FULL_FIELDS, "dummy_label") if customer.is_dummy else FULL_FIELDS
+    stale = last_change = None
     if form.validate_on_submit():
         try:
             changed = services.update_customer(
-                customer,
-                current_user,
-                form_data(form, FULL_FIELDS),
-                expected_version=int(form.version.data or 0),
+                customer, current_user, form_data(form, fields), expected_version=int(form.version.data or 0)
             )
         except services.StaleEdit as e:
             db.session.rollback()
-            stale = stale_differences(e.current, form_data(form, FULL_FIELDS))
+            stale, last_change = (
+                stale_differences(e.current, form_data(form, fields), form),
+                latest_event(customer),
+            )
             form.version.data = e.version
         except RuleBroken as e:
             apply_errors(form, e)
@@ -130,8 +133,25 @@ def edit(customer_id):
             return to_profile(customer, "Changes saved." if changed else "Nothing changed.")
     status = 409 if stale is not None else (422 if form.errors else 200)
     return page_or_block(
-        "customers/form.html", "form", status=status, form=form, customer=customer, walk_in=False, stale=stale
+        "customers/form.html",
+        "form",
+        status=status,
+        form=form,
+        customer=customer,
+        walk_in=False,
+        stale=stale,
+        last_change=last_change,
     )
+
+
+def latest_event(customer):
+    """The customer's most recent audit event (who saved last, and when)."""
+    return db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.business_id == customer.business_id, AuditEvent.customer_id == customer.id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(1)
+    ).first()
 
 
 @bp.get("/customers/validate")
@@ -162,7 +182,7 @@ def _excluded(raw):
         return None
     try:
         return services.get_customer(g.business.id, raw)
-    except Exception:  # noqa: BLE001 - a bad id simply excludes nobody
+    except NotFound:  # a bad or foreign id simply excludes nobody
         return None
 
 
@@ -188,11 +208,7 @@ def profile(customer_id):
 def follow_merges(customer, hops: int = 10):
     """The customer a merged record now lives on (following a chain of merges)."""
     while customer.merged_into_id and hops:
-        customer = db.session.scalar(
-            select(type(customer)).where(
-                type(customer).id == customer.merged_into_id, type(customer).business_id == g.business.id
-            )
-        ) or abort(404)
+        customer = services.get_customer(g.business.id, customer.merged_into_id)
         hops -= 1
     return customer
 
