@@ -252,3 +252,56 @@ def test_pages_and_capped_counts(business, make_customer, monkeypatch):
     searched = find(business, q="pat", limit=3)
     assert (searched.capped, searched.has_next) == (True, True)
     assert find(business, q="pat", limit=3, page=9).customers == []
+
+
+def test_a_wide_date_range_gives_the_same_page_through_the_sort_index(business, make_customer, monkeypatch):
+    for first in ("Cy", "Ab", "Bo"):
+        make_customer(first_name=first)
+    today = date.today().isoformat()
+    exact = names(find(business, created_from="2000-01-01", created_to=today, sort="-name"))
+    monkeypatch.setattr(search, "COUNT_CAP", 1)  # capped: the page query walks the name index instead
+    steered = find(business, created_from="2000-01-01", created_to=today, sort="-name")
+    assert steered.capped and names(steered) == exact == ["Cy Test", "Bo Test", "Ab Test"]
+
+
+def test_common_link_filters_count_from_the_link_rows(
+    business, make_customer, make_tag, location, monkeypatch
+):
+    from webapp.models.customer import customer_location
+
+    vip = make_tag("VIP")
+    for i in range(4):
+        c = make_customer(first_name=f"Vi{i}")
+        link_tag(c, vip)
+        db.session.execute(
+            customer_location.insert().values(
+                business_id=business.id, customer_id=c.id, location_id=location.id
+            )
+        )
+    make_customer(first_name="Plain")
+    db.session.commit()
+    monkeypatch.setattr(
+        "webapp.customers.filters.RARE_LINKS", 1
+    )  # treat the filters as common: EXISTS pages, link counts
+    tagged = find(business, tag=vip.id, limit=3)
+    assert (tagged.count, tagged.has_next) == (4, True)
+    assert find(business, location=location.id, tag=vip.id).count == 4
+    assert find(business, location=location.id, placeholders="yes").count == 0
+
+
+@pytest.mark.parametrize("typed", ["@@@", "a.b", "%%%", "-_-", "' OR 1=1 --"])
+def test_punctuation_only_fragments_never_become_a_contains_scan(business, book, typed):
+    assert all(rank != search.CONTAINS for rank, _, _ in search.tiers(typed))
+    find(business, q=typed)  # and still answers
+
+
+def test_a_fragment_with_three_letters_in_a_row_is_searched_inside(business, book):
+    assert "Ann Jones" in names(find(business, q="nie.jo"))
+
+
+def test_two_trigram_tiers_keep_their_own_fragments(business, make_customer):
+    make_customer(first_name="Ana", last_name="Lopez", email="ana.maria.garza@example.com")
+    make_customer(
+        first_name="Maria", last_name="Ruiz", email=None, phone="+447911000111", company="Garden Co"
+    )
+    assert set(names(find(business, q="maria.gar"))) == {"Ana Lopez", "Maria Ruiz"}

@@ -18,13 +18,13 @@ def calendar_customers():
     customers = results.customers if results else []
     return {
         "query": criteria.q,
-        "customers": [calendar_row(c) for c in customers],
+        "customers": [calendar_row(c, results.tags.get(c.id, [])) for c in customers],
         "has_more": bool(results and results.has_next),
         "warnings": criteria.problems,
     }
 
 
-def calendar_row(c) -> dict:
+def calendar_row(c, tags) -> dict:
     """One customer as the calendar needs it."""
     return {
         "id": str(c.id),
@@ -39,7 +39,7 @@ def calendar_row(c) -> dict:
         "restriction": c.restriction,
         "blacklisted": c.restriction == "block",
         "blacklist_reason": c.blacklist_reason if c.restriction else "",
-        "tags": [t.name for t in c.tags],
+        "tags": [t.name for t in tags],
         "total_bookings": c.total_bookings,
         "no_shows": c.no_shows,
         "last_visit_at": c.last_visit_at.isoformat() if c.last_visit_at else None,

@@ -6,12 +6,14 @@ One statement returns a page of ranked customers with a capped count; tags come 
 """
 
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
+from flask import g
 from sqlalchemy import (
     and_,
     case,
+    column,
     event,
     exists,
     func,
@@ -19,33 +21,28 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    text,
+    table,
     union_all,
 )
-from sqlalchemy.orm import lazyload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import lazyload, load_only
 
 from webapp.customers.criteria import Criteria
+from webapp.customers.filters import base_conditions, order_by
 from webapp.customers.keys import fold, fold_fragment, search_keys
 from webapp.database import utcnow
 from webapp.extensions import db
+from webapp.formatting import phone_format
 from webapp.models import Booking, Customer, Tag
-from webapp.models.customer import CustomerConsent, customer_location, customer_tag
+from webapp.models.customer import customer_location, customer_tag
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 COUNT_CAP = 1000  # a list is counted exactly up to here; beyond it the screen says "1,000+"
 SEARCH_CAP = 100  # a typed search ranks (and counts) its best 100 matches: "100+ customers"
 TOP = "\U0010ffff"  # sorts after every character: [prefix, prefix + TOP) is a prefix range
+# A trigram index can only narrow a contains-match through three letters or digits in a row
+# (pg_trgm splits on everything else): a fragment like "@@@" or "a.b" alone would scan every row.
+INDEXABLE = re.compile(r"[^\W_]{3}")
 PHONE_LIKE = re.compile(r"[\d\s\-+().\/]+")
-SORTS = {
-    "name": Customer.search_name,
-    "created": Customer.created_at,
-    "updated": Customer.updated_at,
-    "last_visit": Customer.last_visit_at,
-    "total_bookings": Customer.total_bookings,
-    "total_spent": Customer.total_spent,
-    "points": Customer.points_balance,
-}
 # Ranks, best first.
 EXACT_PHONE, EXACT_EMAIL, PHONE_PREFIX, NAME, LAST_NAME, EMAIL, COMPANY, CONTAINS = range(8)
 
@@ -62,6 +59,7 @@ class Results:
     has_next: bool
     cap: int = COUNT_CAP  # where exact counting stops
     ranks: dict = field(default_factory=dict)
+    tags: dict = field(default_factory=dict)  # customer id -> [(name, color)]
 
     @property
     def count_label(self) -> str:
@@ -69,6 +67,37 @@ class Results:
         if self.capped:
             return f"{self.cap:,}+ customers"
         return f"{self.count:,} customer{'' if self.count == 1 else 's'}"
+
+
+# --- showing rows ---------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=50_000)
+def _phone_for(e164: str, region: str) -> str:
+    return phone_format(e164)  # reads the business's region, which is part of the cache key
+
+
+def phone_cell(e164: str | None) -> str:
+    """The `phone` filter for result rows, remembered per number and region: formatting is the
+    costliest part of drawing a row, and the desk meets the same regulars all day."""
+    business = g.get("business")
+    return _phone_for(e164, business.phone_region) if e164 and business is not None else phone_format(e164)
+
+
+# --- PostgreSQL: plan every search for its own values ---------------------------------------------
+
+
+@event.listens_for(Engine, "connect")
+def _custom_plans(dbapi_connection, connection_record) -> None:
+    """No server-side prepared statements (nor parallel workers) on PostgreSQL: after five runs
+    psycopg prepares a statement and PostgreSQL may switch to a generic plan, which cannot see that
+    `search_name >= 'jo'` is a narrow prefix range or how rare a filter value is, and turns 1 ms
+    searches into 10+ ms ones."""
+    if hasattr(dbapi_connection, "prepare_threshold"):
+        dbapi_connection.prepare_threshold = None
+        # Pages of 30 rows: starting parallel workers costs more than a whole page's query.
+        dbapi_connection.execute("SET max_parallel_workers_per_gather = 0")
+        dbapi_connection.commit()
 
 
 # --- keeping the keys in step ---------------------------------------------------------------------
@@ -86,6 +115,7 @@ def _refresh_keys(mapper, connection, customer: Customer) -> None:
         customer.phone,
         customer.company,
     )
+    keys["birth_month"] = customer.date_of_birth.month if customer.date_of_birth else None
     for name, value in keys.items():
         if getattr(customer, name, None) != value:
             setattr(customer, name, value)
@@ -94,9 +124,9 @@ def _refresh_keys(mapper, connection, customer: Customer) -> None:
 # --- conditions -----------------------------------------------------------------------------------
 
 
-def prefix(column, value: str):
-    """`column` starts with `value`, as an index range (no LIKE, so no escaping and any engine)."""
-    return and_(column >= value, column < value + TOP)
+def prefix(key, value: str):
+    """`key` starts with `value`, as an index range (no LIKE, so no escaping and any engine)."""
+    return and_(key >= value, key < value + TOP)
 
 
 def like_escape(value: str) -> str:
@@ -104,19 +134,18 @@ def like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def words_like(column, words: list[str]):
-    """Each word starts a word of `column`, in this order ("jo smi" ~ "john smith")."""
-    return column.like(" ".join(like_escape(w) + "%" for w in words), escape="\\")
+def words_like(key, words: list[str]):
+    """Each word starts a word of `key`, in this order ("jo smi" ~ "john smith")."""
+    return key.like(" ".join(like_escape(w) + "%" for w in words), escape="\\")
 
 
 def contains_condition(fragments: list[str]):
     """Every fragment occurs in search_text, answered by the engine's trigram index."""
     if db.engine.dialect.name == "sqlite":
         query = " ".join('"' + f.replace('"', '""') + '"' for f in fragments)
-        fts = text("SELECT rowid FROM customer_fts WHERE customer_fts MATCH :fts_query").bindparams(
-            fts_query=query
-        )
-        return literal_column("customer.rowid").in_(fts)
+        fts = table("customer_fts", column("rowid"))
+        matches = select(fts.c.rowid).where(literal_column("customer_fts").op("MATCH")(query))
+        return literal_column("customer.rowid").in_(matches)
     return and_(*(Customer.search_text.like(f"%{like_escape(f)}%", escape="\\") for f in fragments))
 
 
@@ -169,123 +198,50 @@ def tiers(q: str) -> list[tuple[int, object, object]]:
     if lowered and " " not in lowered and "@" not in lowered[:1]:
         out.append((EMAIL, prefix(Customer.email_normalized, lowered), Customer.email_normalized))
     fragments = [f for f in (fold_fragment(w) for w in q.split()) if len(f) >= 3]
-    if fragments:
+    if any(INDEXABLE.search(f) for f in fragments):
         out.append((CONTAINS, contains_condition(fragments), None))
     return out
 
 
-# --- filters and sorts ----------------------------------------------------------------------------
-
-
-RARE_LINKS = 2000  # a link filter matching fewer rows than this is driven from the link table
-
-
-def linked(business, table, customer_column, *conditions):
-    """Customers having a row in a link table. PostgreSQL's planner picks the join order itself;
-    SQLite's cannot tell a rare filter from a common one, so a capped count of the link rows decides:
-    a rare one is driven from the link table (a handful of lookups, never a scan of every customer),
-    a common one is checked row by row in the list's own order."""
-    rows = select(customer_column).where(*conditions)
-    if db.engine.dialect.name == "sqlite":
-        probe = select(func.count()).select_from(rows.limit(RARE_LINKS).subquery())
-        if db.session.scalar(probe) < RARE_LINKS:
-            return Customer.id.in_(rows)
-    return exists(rows.where(customer_column == Customer.id))
-
-
-def base_conditions(business, c: Criteria) -> list:
-    """Business scope, live customers only, and every filter of `c`."""
-    where = [Customer.business_id == business.id, Customer.merged_into_id.is_(None)]
-    if c.tags:
-        where.append(
-            linked(
-                business,
-                customer_tag,
-                customer_tag.c.customer_id,
-                customer_tag.c.business_id == business.id,
-                customer_tag.c.tag_id.in_(c.tags),
-            )
-        )
-    if c.location:
-        where.append(
-            linked(
-                business,
-                customer_location,
-                customer_location.c.customer_id,
-                customer_location.c.business_id == business.id,
-                customer_location.c.location_id == c.location,
-            )
-        )
-    if c.blacklisted is not None:
-        active = and_(
-            Customer.blacklisted_at > EPOCH,  # a range, so the (business_id, blacklisted_at) index serves it
-            or_(Customer.blacklist_expires_on.is_(None), Customer.blacklist_expires_on > c.today),
-        )
-        lapsed = or_(Customer.blacklisted_at.is_(None), Customer.blacklist_expires_on <= c.today)
-        where.append(active if c.blacklisted else lapsed)
-    if c.placeholders is not None:
-        where.append(Customer.is_dummy == c.placeholders)
-    if c.birth_months:
-        where.append(func.extract("month", Customer.date_of_birth).in_(c.birth_months))
-    for column, (start, end) in (
-        (Customer.created_at, c.created),
-        (Customer.updated_at, c.updated),
-        (Customer.last_visit_at, c.last_visit),
-    ):
-        if start is not None:
-            where.append(column >= start)
-        if end is not None:
-            where.append(column < end)
-    if c.upcoming is not None:
-        upcoming = exists().where(
-            Booking.business_id == business.id,
-            Booking.customer_id == Customer.id,
-            Booking.status == "booked",
-            Booking.starts_at >= utcnow(),
-        )
-        where.append(upcoming if c.upcoming else ~upcoming)
-    if c.consent_preference:
-        consent = [
-            CustomerConsent.business_id == business.id,
-            CustomerConsent.preference_id == c.consent_preference,
-            CustomerConsent.opted_in.is_(c.consent != "out"),
-        ]
-        if c.consent_changed[0] is not None:
-            consent.append(CustomerConsent.changed_at >= c.consent_changed[0])
-        if c.consent_changed[1] is not None:
-            consent.append(CustomerConsent.changed_at < c.consent_changed[1])
-        where.append(linked(business, CustomerConsent, CustomerConsent.customer_id, *consent))
-    return where
-
-
-def order_by(sort: str, columns=None) -> list:
-    """ORDER BY for a `sort` ("name", "-created", …); NULL last visits go last descending, first ascending."""
-    name = sort.lstrip("-")
-    descending = sort.startswith("-")
-    column = (columns or {}).get(name, SORTS[name])
-    tiebreak = (columns or {}).get("id", Customer.id)
-    if descending:
-        first = column.desc()
-        if name == "last_visit" and db.engine.dialect.name == "postgresql":
-            first = first.nulls_last()
-        return [first, tiebreak.desc()]
-    first = column.asc()
-    if name == "last_visit" and db.engine.dialect.name == "postgresql":
-        first = first.nulls_first()
-    return [first, tiebreak.asc()]
+LIST_COLUMNS = (
+    Customer.business_id,
+    Customer.first_name,
+    Customer.last_name,
+    Customer.email,
+    Customer.phone,
+    Customer.company,
+    Customer.is_dummy,
+    Customer.dummy_label,
+    Customer.anonymized_at,
+    Customer.merged_into_id,
+    Customer.blacklisted_at,
+    Customer.blacklist_level,
+    Customer.blacklist_reason,
+    Customer.blacklist_expires_on,
+    Customer.total_bookings,
+    Customer.no_shows,
+    Customer.last_visit_at,
+    Customer.total_spent,
+    Customer.version,
+)
 
 
 def load_options():
-    """Customers for a list: no collection loaded with them (`attach_tags` adds the tags)."""
-    return (lazyload(Customer.tags), lazyload(Customer.locations), lazyload(Customer.consents))
+    """Customers for a list: the columns a row shows, no collection (`page_tags` has the tags)."""
+    return (
+        load_only(*LIST_COLUMNS),
+        lazyload(Customer.tags),
+        lazyload(Customer.locations),
+        lazyload(Customer.consents),
+    )
 
 
-def attach_tags(business, customers: list) -> None:
-    """Load the tags of a page of customers in ONE query led by business_id (the link table's key)."""
+def page_tags(business, customers: list) -> dict:
+    """{customer id: [(name, color), …]} for a page, in ONE query led by business_id (the link key)."""
     if not customers:
-        return
+        return {}
     rows = db.session.execute(
-        select(customer_tag.c.customer_id, Tag)
+        select(customer_tag.c.customer_id, Tag.name, Tag.color)
         .join(Tag, Tag.id == customer_tag.c.tag_id)
         .where(
             customer_tag.c.business_id == business.id,
@@ -293,11 +249,10 @@ def attach_tags(business, customers: list) -> None:
         )
         .order_by(Tag.name)
     ).all()
-    by_customer: dict = {}
-    for customer_id, tag in rows:
-        by_customer.setdefault(customer_id, []).append(tag)
-    for customer in customers:
-        set_committed_value(customer, "tags", by_customer.get(customer.id, []))
+    tags: dict = {}
+    for row in rows:
+        tags.setdefault(row.customer_id, []).append(row)
+    return tags
 
 
 # --- the two shapes of query ----------------------------------------------------------------------
@@ -328,11 +283,52 @@ def load_page(page, key_column, ordering) -> list:
     return db.session.execute(stmt).unique().all()
 
 
+def counting(business, c: Criteria, where: list, key):
+    """The first COUNT_CAP + 1 matching keys, by the cheapest road: from a tag's or location's link
+    rows when the list is filtered by one (a thousand lookups instead of probing every customer in
+    turn), along the sort's covering index when only EXISTS-style filters apply, else as planned."""
+    if c.tags or c.location:  # (tags first, then location: one link table leads)
+        link = customer_tag if c.tags else customer_location
+        chosen = link.c.tag_id.in_(c.tags) if c.tags else link.c.location_id == c.location
+        rest = base_conditions(business, replace(c, tags=[]) if c.tags else replace(c, location=None))
+        keys = (
+            select(key.label("key"))
+            .select_from(link)
+            .join(Customer, Customer.id == link.c.customer_id)
+            .where(link.c.business_id == business.id, chosen, *rest)
+            .distinct()
+        )
+        return keys.limit(COUNT_CAP + 1).subquery()
+    if c.upcoming:
+        # Booking is the only table in FROM, so every engine walks the booked future bookings and
+        # looks each customer up, instead of probing the bookings of every customer in turn.
+        rest = base_conditions(business, replace(c, upcoming=None))
+        keys = (
+            select(Booking.customer_id.label("key"))
+            .where(
+                Booking.business_id == business.id, Booking.status == "booked", Booking.starts_at >= utcnow()
+            )
+            .where(exists().where(Customer.id == Booking.customer_id, *rest))
+            .distinct()
+        )
+        return keys.limit(COUNT_CAP + 1).subquery()
+    keys = select(key.label("key")).where(*where).limit(COUNT_CAP + 1)
+    if not (c.blacklisted is not None or c.birth_months or any(c.created + c.updated + c.last_visit)):
+        keys = keys.order_by(*order_by(c.sort))
+    return keys.subquery()
+
+
 def sorted_list(business, c: Criteria, *, with_count: bool) -> Results:
     """A sorted, filtered page; its keys come from an index-only scan, so page 20,000 stays cheap."""
     where = base_conditions(business, c)
     offset = (c.page - 1) * c.limit
     key = row_key()
+    count, capped = 0, False
+    if with_count:
+        counted = db.session.scalar(select(func.count()).select_from(counting(business, c, where, key)))
+        count, capped = min(counted, COUNT_CAP), counted > COUNT_CAP
+    if capped and any(c.created + c.updated + c.last_visit):
+        where = base_conditions(business, c, steer=True)  # a wide date range: see `unindexed`
     page = (
         select(key.label("key"))
         .where(*where)
@@ -342,18 +338,19 @@ def sorted_list(business, c: Criteria, *, with_count: bool) -> Results:
         .subquery()
     )
     rows = load_page(page, key, order_by(c.sort))
-    count, capped = 0, False
-    if with_count:
-        counting = select(key.label("key")).where(*where).limit(COUNT_CAP + 1)
-        if not (c.blacklisted is not None or c.birth_months or any(c.created + c.updated + c.last_visit)):
-            # Only EXISTS-style filters: walk the sort's covering index, as the page does, rather than
-            # let the planner pick an index that needs a table read per row.
-            counting = counting.order_by(*order_by(c.sort))
-        counted = db.session.scalar(select(func.count()).select_from(counting.subquery()))
-        count, capped = min(counted, COUNT_CAP), counted > COUNT_CAP
-    customers = [r[0] for r in rows]
-    attach_tags(business, customers[: c.limit])
-    return Results(customers[: c.limit], count, capped, c.page, c.limit, len(customers) > c.limit, COUNT_CAP)
+    customers = [r[0] for r in rows][: c.limit + 1]
+    shown = customers[: c.limit]
+    return Results(
+        shown,
+        count,
+        capped,
+        c.page,
+        c.limit,
+        len(customers) > c.limit,
+        COUNT_CAP,
+        {},
+        page_tags(business, shown),
+    )
 
 
 def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
@@ -403,7 +400,6 @@ def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
     if with_count and not rows and offset:
         total = db.session.scalar(select(func.count()).select_from(best)) or 0
     customers = [r[0] for r in rows]
-    attach_tags(business, customers[: c.limit])
     return Results(
         customers[: c.limit],
         min(total, SEARCH_CAP),
@@ -413,4 +409,5 @@ def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
         len(customers) > c.limit,
         SEARCH_CAP,
         {r[0].id: r.rank for r in rows},
+        page_tags(business, customers[: c.limit]),
     )

@@ -3,11 +3,12 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, Uuid
+from sqlalchemy import Column, ForeignKey, Index, SmallInteger, String, Table, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.database import UTCDateTime, utcnow
 from webapp.extensions import db
+from webapp.models.booking import Booking
 from webapp.models.business import Location
 
 SOURCES = ("walk-in", "phone", "online", "import", "referral", "api", "other")
@@ -181,6 +182,7 @@ Customer.search_name_rev = mapped_column("search_name_rev", String(255), default
 Customer.search_phone = mapped_column("search_phone", String(20))  # national significant digits
 Customer.search_company = mapped_column("search_company", String(255), default="", nullable=False)
 Customer.search_text = mapped_column("search_text", Text, default="", nullable=False)  # for contains
+Customer.birth_month = mapped_column("birth_month", SmallInteger)  # month of date_of_birth, for its filter
 
 LIVE = Customer.merged_into_id.is_(None)
 
@@ -204,4 +206,13 @@ SEARCH_INDEXES = (
     _live_index("ix_customer_sort_bookings", Customer.business_id, Customer.total_bookings, Customer.id),
     _live_index("ix_customer_sort_spent", Customer.business_id, Customer.total_spent, Customer.id),
     _live_index("ix_customer_sort_points", Customer.business_id, Customer.points_balance, Customer.id),
+    _live_index(
+        "ix_customer_birth_month",
+        Customer.business_id,
+        Customer.birth_month,
+        Customer.search_name,
+        Customer.id,
+    ),
+    # "Has an upcoming booking": the booked future bookings of a business, to count from.
+    Index("ix_booking_upcoming", Booking.business_id, Booking.status, Booking.starts_at, Booking.customer_id),
 )

@@ -27,6 +27,7 @@ INDEXES = {
     "ix_customer_sort_bookings": ["business_id", "total_bookings", "id"],
     "ix_customer_sort_spent": ["business_id", "total_spent", "id"],
     "ix_customer_sort_points": ["business_id", "points_balance", "id"],
+    "ix_customer_birth_month": ["business_id", "birth_month", "search_name", "id"],
 }
 
 # SQLite: an external-content FTS5 table over customer.search_text, kept in step by triggers.
@@ -55,12 +56,23 @@ def upgrade():
         batch_op.add_column(sa.Column("search_phone", sa.String(20), nullable=True))
         batch_op.add_column(sa.Column("search_company", sa.String(255), nullable=False, server_default=""))
         batch_op.add_column(sa.Column("search_text", sa.Text(), nullable=False, server_default=""))
+        batch_op.add_column(sa.Column("birth_month", sa.SmallInteger(), nullable=True))
     backfill()
+    month = (
+        "EXTRACT(MONTH FROM date_of_birth)"
+        if dialect == "postgresql"
+        else "CAST(strftime('%m', date_of_birth) AS INTEGER)"
+    )
+    op.execute(f"UPDATE customer SET birth_month = {month} WHERE date_of_birth IS NOT NULL")
     with op.batch_alter_table("customer", schema=None) as batch_op:
         for name, columns in INDEXES.items():
             if dialect == "postgresql" and name == "ix_customer_sort_last_visit":
                 continue  # below, with the NULLs placed as SQLite places them
             batch_op.create_index(name, columns, unique=False, sqlite_where=LIVE, postgresql_where=LIVE)
+    with op.batch_alter_table("booking", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_booking_upcoming", ["business_id", "status", "starts_at", "customer_id"], unique=False
+        )
     if dialect == "postgresql":
         op.execute(
             "CREATE INDEX ix_customer_sort_last_visit ON customer "
@@ -115,8 +127,18 @@ def downgrade():
         for trigger in ("customer_fts_ai", "customer_fts_ad", "customer_fts_au"):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         op.execute("DROP TABLE IF EXISTS customer_fts")
+    with op.batch_alter_table("booking", schema=None) as batch_op:
+        batch_op.drop_index("ix_booking_upcoming")
     with op.batch_alter_table("customer", schema=None) as batch_op:
         for name in INDEXES:
             batch_op.drop_index(name)
-        for column in ("search_text", "search_company", "search_phone", "search_name_rev", "search_name"):
+        columns = (
+            "birth_month",
+            "search_text",
+            "search_company",
+            "search_phone",
+            "search_name_rev",
+            "search_name",
+        )
+        for column in columns:
             batch_op.drop_column(column)
