@@ -7,7 +7,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from webapp.auth.views import safe_next
-from webapp.bookings import bp, queries, services
+from webapp.bookings import bp, queries, rules, services
 from webapp.bookings.forms import BookingForm
 from webapp.bookings.profile import STATUS_FILTERS, history_page
 from webapp.bookings.times import local_today, to_utc
@@ -131,7 +131,7 @@ def new():
         form=form,
         customer=customer,
         can_override=current_user.has_role("manager"),
-        picker_override=services.picker_override_reason(customer, current_user, form.override_id.data)
+        picker_override=rules.picker_override_reason(customer, current_user, form.override_id.data)
         if customer is not None and customer.restriction == "block"
         else "",
     )
