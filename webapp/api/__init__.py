@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1/merchant")
 
-from webapp.api import calendar  # noqa: E402,F401
+from webapp.api import calendar, stats  # noqa: E402,F401
