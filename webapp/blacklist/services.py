@@ -3,7 +3,7 @@
 import uuid
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select
 
 from webapp.audit import record
 from webapp.database import utcnow
@@ -128,7 +128,7 @@ def _cancelled_late():
     """SQL: the booking was cancelled (last changed) less than 24 hours before it was due to start."""
     if db.session.get_bind().dialect.name == "sqlite":
         return func.julianday(Booking.updated_at) > func.julianday(Booking.starts_at) - LATE_CANCEL_HOURS / 24
-    return Booking.updated_at > Booking.starts_at - timedelta(hours=LATE_CANCEL_HOURS)
+    return Booking.updated_at > Booking.starts_at - literal_column(f"interval '{LATE_CANCEL_HOURS} hours'")
 
 
 def suggested_for_review(business_id: int, limit: int = 50) -> list[tuple[Customer, int, int]]:
