@@ -22,7 +22,7 @@ NOT_MOVED = {
     "audit_event",
 }
 LABELS = {"booking": ("booking", "bookings"), "sale": ("sale", "sales")}
-CHUNK = 500
+CHUNK = 5000  # keys per UPDATE … WHERE id IN (…): under SQLite's and PostgreSQL's parameter limits
 
 
 def label(table_name: str, count: int) -> str:
@@ -68,15 +68,14 @@ def move_rows(source_id: uuid.UUID, target_id: uuid.UUID, only=None) -> dict[str
     for table, pk in movable_tables():
         if only is not None and table.name not in only:
             continue
-        ids = db.session.scalars(select(pk).where(table.c.customer_id == source_id)).all()
-        if not ids:
-            continue
-        db.session.execute(
+        ids = db.session.scalars(
             update(table)
             .where(table.c.customer_id == source_id)
             .values(customer_id=target_id, **_keep_timestamps(table))
-        )
-        moved[table.name] = [str(i) if isinstance(i, uuid.UUID) else i for i in ids]
+            .returning(pk)
+        ).all()
+        if ids:
+            moved[table.name] = sorted(str(i) if isinstance(i, uuid.UUID) else i for i in ids)
     return moved
 
 
