@@ -1,7 +1,7 @@
 """Who may reach the blacklist routes: endpoint -> least role."""
 
 ACCESS = {
-    "blacklist.restrict": "manager",
+    "blacklist.blacklist": "manager",
     "blacklist.lift": "manager",
     "blacklist.index": "manager",
     "blacklist.review": "manager",

@@ -158,3 +158,26 @@ def test_other_business_and_bad_ids_are_404(manager_client, dupes, make_customer
     assert manager_client.get(f"/customers/merge?source=nope&target={a.id}").status_code == 404
     assert manager_client.get("/customers/merge").status_code == 303
     assert manager_client.post("/customers/merge/999/undo").status_code == 404
+
+
+@pytest.mark.parametrize("headers", [{}, HX_BOOSTED])
+def test_merge_from_one_customer_offers_candidates_and_search(manager_client, dupes, make_customer, headers):
+    a, b = dupes
+    make_customer(first_name="Zed", last_name="Quinn", email="zed@example.com", phone="+447911555666")
+    html = manager_client.get(f"/customers/merge?source={a.id}", headers=headers).get_data(as_text=True)
+    assert "Likely duplicates" in html and "Ana Muller" in html
+    assert f"source={b.id}&amp;target={a.id}" in html
+    for q in ("zed", "Quinn", "zed@ex", "07911 555"):
+        r = manager_client.get(f"/customers/merge?source={a.id}&q={q}", headers=HX)
+        assert "Zed Quinn" in r.get_data(as_text=True) and "<html" not in r.get_data(as_text=True), q
+    r = manager_client.get(f"/customers/merge?source={a.id}&q=nobody", headers=HX)
+    assert "Nobody else matches" in r.get_data(as_text=True)
+
+
+def test_merge_from_a_merged_customer_goes_to_the_survivor(manager_client, dupes):
+    a, b = dupes
+    manager_client.post(
+        f"/customers/merge?source={b.id}&target={a.id}", data={"action": "merge", "notes": "join"}
+    )
+    r = manager_client.get(f"/customers/merge?source={b.id}")
+    assert r.status_code == 303 and str(a.id) in r.headers["Location"]

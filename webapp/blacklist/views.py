@@ -55,11 +55,11 @@ def staff_names(ids) -> dict[int, str]:
 
 @bp.route("/customers/<uuid:customer_id>/blacklist", methods=["GET", "POST"])
 @role_required("manager")
-def restrict(customer_id):
+def blacklist(customer_id):
     """Blacklist or flag a customer, or change the restriction they have."""
     customer = customer_or_404(customer_id)
     if customer.merged_into_id and request.method == "GET":
-        return redirect(url_for("blacklist.restrict", customer_id=customer.merged_into_id), 303)
+        return redirect(url_for("blacklist.blacklist", customer_id=customer.merged_into_id), 303)
     form = BlacklistForm(obj=None if request.method == "POST" else _form_values(customer))
     if form.validate_on_submit():
         try:

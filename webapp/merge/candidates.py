@@ -291,3 +291,57 @@ def describe(reasons: str) -> list[str]:
             )
         out.append(label)
     return out
+
+
+def candidates_of(customer: Customer) -> list[tuple[DuplicateCandidate, Customer]]:
+    """The stored candidate pairs of one customer: (candidate, the other customer), best first."""
+    other = aliased(Customer)
+    rows = db.session.execute(
+        select(DuplicateCandidate, other)
+        .join(
+            other,
+            or_(
+                and_(
+                    DuplicateCandidate.customer_a_id == customer.id,
+                    other.id == DuplicateCandidate.customer_b_id,
+                ),
+                and_(
+                    DuplicateCandidate.customer_b_id == customer.id,
+                    other.id == DuplicateCandidate.customer_a_id,
+                ),
+            ),
+        )
+        .where(DuplicateCandidate.business_id == customer.business_id, other.merged_into_id.is_(None))
+        .order_by(DuplicateCandidate.score.desc())
+        .limit(20)
+    ).all()
+    return [tuple(r) for r in rows]
+
+
+def find_customers(business_id: int, q: str, exclude_id=None, limit: int = 20) -> list[Customer]:
+    """Live customers matching a name start, an email start or phone digits (to pick the other of a merge)."""
+    digits = "".join(ch for ch in q if ch.isdigit())
+    text = q.strip().lower()
+    if len(digits) >= 4 and len(digits) >= len(text.replace(" ", "")) - 2:
+        match = Customer.phone.contains(digits[1:] if digits.startswith("0") else digits)
+    elif "@" in text:
+        match = Customer.email_normalized.startswith(text)
+    else:
+        words = text.split()
+        if not words:
+            return []
+        full = func.lower(Customer.first_name + " " + Customer.last_name)
+        match = and_(
+            *(
+                or_(
+                    func.lower(Customer.first_name).startswith(w),
+                    func.lower(Customer.last_name).startswith(w),
+                    full.contains(w),
+                )
+                for w in words
+            )
+        )
+    query = select(Customer).where(live(business_id), match).order_by(Customer.last_name, Customer.first_name)
+    if exclude_id is not None:
+        query = query.where(Customer.id != exclude_id)
+    return list(db.session.scalars(query.limit(limit)))

@@ -104,9 +104,11 @@ def _local(url: str | None) -> bool:
 def merge():
     """Both records side by side, a choice per field, a preview; merge or transfer bookings only."""
     source, target = customer_arg("source"), customer_arg("target")
-    if source is None or target is None:
+    if source is None and target is None:
         flash("Choose two customers to merge: start from a pair on this page.", "info")
         return redirect(url_for("merge.duplicates"), 303)
+    if source is None or target is None:
+        return _choose_other(source or target)
     form = MergeForm()
     if request.method == "GET":
         form.process(data={**services.default_choices(source, target)})
@@ -141,6 +143,22 @@ def merge():
             )
             return redirect(profile_url(target), 303)
     return _merge_page(source, target, form, problem)
+
+
+def _choose_other(anchor: Customer):
+    """Merging starts from one customer: find the other (its duplicate candidates, or a search)."""
+    if anchor.merged_into_id:
+        return redirect(url_for("merge.merge", source=anchor.merged_into_id), 303)
+    q = request.args.get("q", "").strip()
+    return page_or_block(
+        "merge/choose.html",
+        "results",
+        anchor=anchor,
+        q=q,
+        found=candidates.find_customers(current_user.business_id, q, exclude_id=anchor.id) if q else [],
+        pairs=candidates.candidates_of(anchor),
+        describe=candidates.describe,
+    )
 
 
 def _pair_problem(source: Customer, target: Customer) -> str | None:
