@@ -27,4 +27,18 @@ def staff_name(staff_id: int | None) -> str:
     return user.display_name if user else "a former staff member"
 
 
+BLACKLIST_ACTIONS = (
+    "customer.blacklisted",
+    "customer.blacklist_changed",
+    "customer.unblacklisted",
+    "customer.blacklist_reviewed",
+)
+
+
+@bp.app_context_processor
+def blacklist_event_actions() -> dict:
+    """The audit actions the blacklist feature renders itself in a customer's history."""
+    return {"blacklist_actions": BLACKLIST_ACTIONS}
+
+
 from webapp.blacklist import contacts, views  # noqa: E402,F401

@@ -33,4 +33,37 @@ def refresh_duplicates_command(business_name: str | None) -> None:
         )
 
 
+MERGE_ACTIONS = (
+    "customer.merged",
+    "customer.merged_away",
+    "customer.merge_undone",
+    "customer.unmerged",
+    "customer.bookings_transferred",
+    "customer.bookings_transferred_away",
+    "customer.not_duplicate",
+)
+
+
+@bp.app_template_global()
+def merge_undo_problem(event) -> str | None:
+    """Why a merge event cannot be undone now (None when it can), for the profile history."""
+    from webapp.merge.views import _undo_problem
+
+    return _undo_problem(event)
+
+
+@bp.app_template_global()
+def merge_count_label(table: str, count: int) -> str:
+    """ "3 bookings", "1 sale"."""
+    from webapp.merge.rows import label
+
+    return label(table, count)
+
+
+@bp.app_context_processor
+def merge_event_actions() -> dict:
+    """The audit actions the merge feature renders itself in a customer's history."""
+    return {"merge_actions": MERGE_ACTIONS}
+
+
 from webapp.merge import views  # noqa: E402,F401
