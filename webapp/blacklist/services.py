@@ -4,6 +4,7 @@ import uuid
 from datetime import date, timedelta
 
 from sqlalchemy import and_, case, func, literal_column, or_, select
+from sqlalchemy.orm import lazyload
 
 from webapp.audit import record
 from webapp.database import utcnow
@@ -115,6 +116,11 @@ def active_restriction_clause(today: date | None = None):
     )
 
 
+def bare_customer() -> list:
+    """Loader options: lists of customers need none of their tags, locations or consents."""
+    return [lazyload(Customer.tags), lazyload(Customer.locations), lazyload(Customer.consents)]
+
+
 def live_customers(business_id: int):
     """Customers of a business that are neither merged away nor anonymized."""
     return and_(
@@ -160,6 +166,7 @@ def suggested_for_review(business_id: int, limit: int = 50) -> list[tuple[Custom
         .where(live_customers(business_id), ~active_restriction_clause())
         .order_by((counts.c.no_shows + counts.c.late).desc(), Customer.last_name, Customer.first_name)
         .limit(limit)
+        .options(*bare_customer())
     ).all()
     return [(c, int(n or 0), int(late_ or 0)) for c, n, late_ in rows]
 
@@ -194,6 +201,7 @@ def ban_evasion_matches(
         )
         .order_by(Customer.blacklisted_at)
         .limit(10)
+        .options(*bare_customer())
     )
     if exclude_id is not None:
         query = query.where(Customer.id != exclude_id)

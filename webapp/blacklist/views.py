@@ -147,7 +147,10 @@ def index():
         if level:
             query = query.where(Customer.blacklist_level == level)
     rows = db.session.scalars(
-        query.order_by(SORTS[sort][1](), Customer.id).offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)
+        query.order_by(SORTS[sort][1](), Customer.id)
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE + 1)
+        .options(*services.bare_customer())
     ).all()
     has_next, rows = len(rows) > PER_PAGE, rows[:PER_PAGE]
     names = staff_names([c.blacklisted_by_id for c in rows] + [c.blacklist_reviewed_by_id for c in rows])

@@ -6,7 +6,7 @@ from collections import defaultdict
 from itertools import combinations
 
 from sqlalchemy import and_, delete, func, insert, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, lazyload
 
 from webapp.audit import record
 from webapp.database import utcnow
@@ -38,6 +38,11 @@ REASON_LABELS = {
     "name_dob": "Similar name, same birth date",
     "name": "Same name, no birth date",
 }
+
+
+def bare(entity) -> list:
+    """Loader options: a list of customers needs none of their tags, locations or consents."""
+    return [lazyload(entity.tags), lazyload(entity.locations), lazyload(entity.consents)]
 
 
 def ordered(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
@@ -260,6 +265,7 @@ def list_candidates(business_id: int, page: int = 1, per_page: int = 25, reason:
         )
         .offset((page - 1) * per_page)
         .limit(per_page + 1)
+        .options(*bare(a), *bare(b))
     )
     if reason in REASON_LABELS:
         col = DuplicateCandidate.reasons
@@ -314,6 +320,7 @@ def candidates_of(customer: Customer) -> list[tuple[DuplicateCandidate, Customer
         .where(DuplicateCandidate.business_id == customer.business_id, other.merged_into_id.is_(None))
         .order_by(DuplicateCandidate.score.desc())
         .limit(20)
+        .options(*bare(other))
     ).all()
     return [tuple(r) for r in rows]
 
@@ -344,4 +351,4 @@ def find_customers(business_id: int, q: str, exclude_id=None, limit: int = 20) -
     query = select(Customer).where(live(business_id), match).order_by(Customer.last_name, Customer.first_name)
     if exclude_id is not None:
         query = query.where(Customer.id != exclude_id)
-    return list(db.session.scalars(query.limit(limit)))
+    return list(db.session.scalars(query.limit(limit).options(*bare(Customer))))
