@@ -63,7 +63,9 @@ def merge_count_label(table: str, count: int) -> str:
 @bp.app_context_processor
 def merge_event_actions() -> dict:
     """The audit actions the merge feature renders itself in a customer's history."""
-    return {"merge_actions": MERGE_ACTIONS}
+    from webapp.merge.services import FIELD_LABELS
+
+    return {"merge_actions": MERGE_ACTIONS, "merge_field_labels": FIELD_LABELS}
 
 
 from webapp.merge import views  # noqa: E402,F401

@@ -27,6 +27,15 @@ CHOICE_FIELDS = (
     ("source", "Source"),
     ("custom_field_value", "Custom field"),
 )
+# How the preview and the history name the fields a merge may change.
+FIELD_LABELS = {
+    **dict(CHOICE_FIELDS),
+    "notes": "Notes",
+    "is_dummy": "Placeholder",
+    "blacklist_reason": "Restriction reason",
+    "blacklist_level": "Restriction",
+    "blacklist_expires_on": "Restriction lapses",
+}
 NOTES_CHOICES = ("join", "target", "source")
 NOTES_MAX = 1000
 RESTRICTION_FIELDS = (
@@ -95,8 +104,8 @@ def check_pair(source: Customer, target: Customer, business_id: int) -> None:
         if c.merged_into_id is not None:
             raise RuleBroken(
                 None,
-                f"{who} ({c.display_name}) was already merged into another customer on "
-                f"{c.merged_at:%-d %b %Y}. Merge with that customer instead.",
+                f"{who} ({c.display_name}) was already merged into another customer"
+                f"{f' on {c.merged_at:%-d %b %Y}' if c.merged_at else ''}. Merge with that customer instead.",
                 merged_into_id=str(c.merged_into_id),
             )
         if c.anonymized_at is not None:

@@ -188,6 +188,7 @@ def _merge_page(source, target, form, problem):
         plan_error=plan_error,
         problem=problem,
         fields=services.CHOICE_FIELDS,
+        field_labels=services.FIELD_LABELS,
         label=rows.label,
     )
 
