@@ -6,7 +6,7 @@ bp = Blueprint("blacklist", __name__)
 
 
 @bp.app_template_global()
-def profile_url(customer) -> str:
+def customer_url(customer) -> str:
     """The customer's profile (or the customer list until the profile screen exists)."""
     from flask import current_app
 
@@ -16,7 +16,7 @@ def profile_url(customer) -> str:
 
 
 @bp.app_template_global()
-def staff_name(staff_id: int | None) -> str:
+def staff_display_name(staff_id: int | None) -> str:
     """A staff member's display name (for "by whom" lines)."""
     if not staff_id:
         return ""

@@ -106,9 +106,9 @@ def _form_page(customer, form, lift_form):
 
 
 def profile_url_for(customer: Customer) -> str:
-    from webapp.blacklist import profile_url
+    from webapp.blacklist import customer_url
 
-    return profile_url(customer)
+    return customer_url(customer)
 
 
 @bp.post("/customers/<uuid:customer_id>/unblacklist")

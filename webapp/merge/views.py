@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from webapp.blacklist import profile_url
+from webapp.blacklist import customer_url
 from webapp.errors import RuleBroken
 from webapp.extensions import db
 from webapp.htmx import page_or_block
@@ -141,7 +141,7 @@ def merge():
                 ),
                 "success",
             )
-            return redirect(profile_url(target), 303)
+            return redirect(customer_url(target), 303)
     return _merge_page(source, target, form, problem)
 
 
@@ -208,7 +208,7 @@ def undo_merge(event_id: int):
     except RuleBroken as e:
         db.session.rollback()
         flash(f"The merge cannot be undone. {e.message}", "error")
-        return redirect(profile_url(target) if target else url_for("merge.duplicates"), 303)
+        return redirect(customer_url(target) if target else url_for("merge.duplicates"), 303)
     db.session.commit()
     source = db.session.get(Customer, uuid.UUID(event.changes["source_id"]))
     text = f"Merge undone: {source.display_name} is back, with {result['moved_back']:,} records moved back."
@@ -217,4 +217,4 @@ def undo_merge(event_id: int):
     if result["kept"]:
         text += f" {target.display_name} keeps the {', '.join(result['kept'])} edited since the merge."
     flash(text, "success")
-    return redirect(profile_url(target), 303)
+    return redirect(customer_url(target), 303)
