@@ -164,3 +164,26 @@ def test_ban_evasion_across_businesses(make_customer, make_business, manager):
     db.session.commit()
     other = make_business("Other")
     assert services.ban_evasion_matches(other.id, "trouble@example.com", None) == []
+
+
+def test_evasion_for_reads_contact_details_as_typed(app, make_customer, manager, business):
+    from flask import get_flashed_messages
+
+    from webapp.blacklist.evasion import evasion_for, flash_evasion
+
+    banned = make_customer(first_name="Vic", email="vic@example.com", phone="+447911123456")
+    services.blacklist(banned, manager, "Stole a hairdryer")
+    db.session.commit()
+    assert evasion_for(business, phone="07911 123456") == [banned]
+    assert evasion_for(business, email=" VIC@example.com ") == [banned]
+    assert evasion_for(business, phone="not a number", email="") == []
+    banned.phone = "+447911000999"  # the old number is now a former contact detail
+    db.session.commit()
+    newcomer = make_customer(first_name="Victor", email="other@example.com", phone="+447911123456")
+    with app.test_request_context():
+        flash_evasion(newcomer)
+        (message,) = get_flashed_messages()
+    assert (
+        "Possible ban evasion" in message
+        and "Vic Test</a>, who is blacklisted (Stole a hairdryer)" in message
+    )
