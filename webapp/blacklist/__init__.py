@@ -27,18 +27,19 @@ def staff_display_name(staff_id: int | None) -> str:
     return user.display_name if user else "a former staff member"
 
 
-BLACKLIST_ACTIONS = (
-    "customer.blacklisted",
-    "customer.blacklist_changed",
-    "customer.unblacklisted",
-    "customer.blacklist_reviewed",
-)
+BLACKLIST_ACTION_LABELS = {
+    "customer.blacklisted": "Blacklisted",
+    "customer.blacklist_changed": "Restriction changed",
+    "customer.unblacklisted": "Removed from blacklist",
+    "customer.blacklist_reviewed": "Restriction reviewed",
+}
+BLACKLIST_ACTIONS = tuple(BLACKLIST_ACTION_LABELS)
 
 
 @bp.app_context_processor
 def blacklist_event_actions() -> dict:
     """The audit actions the blacklist feature renders itself in a customer's history."""
-    return {"blacklist_actions": BLACKLIST_ACTIONS}
+    return {"blacklist_actions": BLACKLIST_ACTIONS, "blacklist_action_labels": BLACKLIST_ACTION_LABELS}
 
 
 from webapp.blacklist import contacts, views  # noqa: E402,F401

@@ -33,15 +33,16 @@ def refresh_duplicates_command(business_name: str | None) -> None:
         )
 
 
-MERGE_ACTIONS = (
-    "customer.merged",
-    "customer.merged_away",
-    "customer.merge_undone",
-    "customer.unmerged",
-    "customer.bookings_transferred",
-    "customer.bookings_transferred_away",
-    "customer.not_duplicate",
-)
+MERGE_ACTION_LABELS = {
+    "customer.merged": "Merged a duplicate into this customer",
+    "customer.merged_away": "Merged into another customer",
+    "customer.merge_undone": "Merge undone",
+    "customer.unmerged": "Merge undone (restored)",
+    "customer.bookings_transferred": "Bookings transferred in",
+    "customer.bookings_transferred_away": "Bookings transferred out",
+    "customer.not_duplicate": "Marked as not a duplicate",
+}
+MERGE_ACTIONS = tuple(MERGE_ACTION_LABELS)
 
 
 @bp.app_template_global()
@@ -65,7 +66,11 @@ def merge_event_actions() -> dict:
     """The audit actions the merge feature renders itself in a customer's history."""
     from webapp.merge.services import FIELD_LABELS
 
-    return {"merge_actions": MERGE_ACTIONS, "merge_field_labels": FIELD_LABELS}
+    return {
+        "merge_actions": MERGE_ACTIONS,
+        "merge_action_labels": MERGE_ACTION_LABELS,
+        "merge_field_labels": FIELD_LABELS,
+    }
 
 
 from webapp.merge import views  # noqa: E402,F401
