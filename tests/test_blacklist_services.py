@@ -131,6 +131,10 @@ def test_ban_evasion_finds_present_and_former_details(make_customer, manager):
     assert services.ban_evasion_matches(banned.business_id, "TROUBLE@example.com", None) == [banned]
     assert services.ban_evasion_matches(banned.business_id, None, "+447911123456") == [banned]
     assert services.ban_evasion_matches(banned.business_id, None, "+447911123456", exclude_id=banned.id) == []
+    assert (
+        services.ban_evasion_matches(banned.business_id, None, "+447911123456", exclude_id=str(banned.id))
+        == []
+    )
     banned.email, banned.email_normalized, banned.phone = (
         "new@example.com",
         "new@example.com",

@@ -175,7 +175,7 @@ def ban_evasion_matches(
     business_id: int,
     email_normalized: str | None,
     phone: str | None,
-    exclude_id: uuid.UUID | None = None,
+    exclude_id: uuid.UUID | str | None = None,
 ) -> list[Customer]:
     """Restricted customers whose present or former email or phone is one of these."""
     email_normalized = (email_normalized or "").strip().lower() or None
@@ -203,6 +203,6 @@ def ban_evasion_matches(
         .limit(10)
         .options(*bare_customer())
     )
-    if exclude_id is not None:
-        query = query.where(Customer.id != exclude_id)
+    if exclude_id:
+        query = query.where(Customer.id != uuid.UUID(str(exclude_id)))
     return list(db.session.scalars(query))
