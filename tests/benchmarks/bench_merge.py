@@ -7,6 +7,7 @@ SQLite runs in a temporary file; PostgreSQL uses the database given (its public 
 """
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -153,8 +154,9 @@ def main() -> None:
     parser.add_argument("--only", choices=("sqlite", "postgresql"), default=None)
     args = parser.parse_args()
     targets = []
+    scratch = Path(tempfile.mkdtemp(prefix="bench-merge-"))
     if args.only != "postgresql":
-        targets.append(("SQLite", f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite3'}"))
+        targets.append(("SQLite", f"sqlite:///{scratch / 'bench.sqlite3'}"))
     if args.postgres and args.only != "sqlite":
         targets.append(("PostgreSQL", args.postgres))
     for name, url in targets:
@@ -176,6 +178,7 @@ def main() -> None:
                     flush=True,
                 )
             db.engine.dispose()
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":
