@@ -181,3 +181,25 @@ def test_merge_from_a_merged_customer_goes_to_the_survivor(manager_client, dupes
     )
     r = manager_client.get(f"/customers/merge?source={b.id}")
     assert r.status_code == 303 and str(a.id) in r.headers["Location"]
+
+
+def test_forms_carry_csrf_tokens(csrf_app, login_as, dupes):
+    from helpers import csrf_token_from
+
+    a, b = dupes
+    client = login_as("manager")
+    url = f"/customers/merge?source={b.id}&target={a.id}"
+    assert client.post(url, data={"action": "merge", "notes": "join"}).status_code == 400
+    token = csrf_token_from(client.get(url).data)
+    r = client.post(url, data={"action": "merge", "notes": "join", "csrf_token": token})
+    assert r.status_code == 303 and b.merged_into_id == a.id
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "customer.merged"))
+    assert client.post(f"/customers/merge/{event.id}/undo").status_code == 400
+    page = client.get("/duplicates").data
+    r = client.post(f"/customers/merge/{event.id}/undo", data={"csrf_token": csrf_token_from(page)})
+    assert r.status_code == 303 and b.merged_into_id is None
+    token = csrf_token_from(client.get(f"/customers/{a.id}/blacklist").data)
+    r = client.post(
+        f"/customers/{a.id}/blacklist", data={"reason": "Rude", "level": "block", "csrf_token": token}
+    )
+    assert r.status_code == 303 and a.is_blacklisted

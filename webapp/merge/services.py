@@ -1,10 +1,9 @@
 """Merge two customers into one (everything moves, the source becomes a pointer), transfer bookings, undo."""
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from webapp.audit import record
@@ -312,25 +311,3 @@ def transfer_bookings(source: Customer, target: Customer, actor: StaffUser) -> i
     )
     db.session.flush()
     return len(moved)
-
-
-def merge_history(business_id: int, customer_id: uuid.UUID):
-    """The merge events of a survivor, newest first (for its profile history)."""
-    return db.session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.business_id == business_id,
-            AuditEvent.customer_id == customer_id,
-            AuditEvent.action == "customer.merged",
-        )
-        .order_by(AuditEvent.created_at.desc())
-    ).all()
-
-
-def count_live(business_id: int) -> int:
-    """Live (not merged) customers of a business."""
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Customer)
-        .where(Customer.business_id == business_id, Customer.merged_into_id.is_(None))
-    )

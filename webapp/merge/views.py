@@ -10,7 +10,7 @@ from webapp.blacklist import customer_url
 from webapp.errors import RuleBroken
 from webapp.extensions import db
 from webapp.htmx import page_or_block
-from webapp.merge import bp, candidates, rows, services, undo
+from webapp.merge import bp, candidates, queries, rows, services, undo
 from webapp.merge.forms import ActionForm, MergeForm, PairForm
 from webapp.models import AuditEvent, Customer, DuplicateScan
 from webapp.security import role_required
@@ -38,7 +38,7 @@ def duplicates():
     """Candidate pairs, most certain first, and the merges that can still be undone."""
     page = max(request.args.get("page", 1, type=int), 1)
     reason = request.args.get("reason", "")
-    pairs, has_next = candidates.list_candidates(current_user.business_id, page, PER_PAGE, reason)
+    pairs, has_next = queries.list_candidates(current_user.business_id, page, PER_PAGE, reason)
     recent = [(e, _undo_problem(e)) for e in _recent_merges()]
     return page_or_block(
         "merge/duplicates.html",
@@ -155,8 +155,8 @@ def _choose_other(anchor: Customer):
         "results",
         anchor=anchor,
         q=q,
-        found=candidates.find_customers(current_user.business_id, q, exclude_id=anchor.id) if q else [],
-        pairs=candidates.candidates_of(anchor),
+        found=queries.find_customers(current_user.business_id, q, exclude_id=anchor.id) if q else [],
+        pairs=queries.candidates_of(anchor),
         describe=candidates.describe,
     )
 

@@ -1,0 +1,102 @@
+"""Reading duplicate candidates: one page of pairs, one customer's pairs, finding the other of a merge."""
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased
+
+from webapp.extensions import db
+from webapp.merge.candidates import REASON_LABELS, bare, live
+from webapp.models import Customer, DuplicateCandidate
+
+
+def list_candidates(business_id: int, page: int = 1, per_page: int = 25, reason: str = ""):
+    """One page of candidate pairs, best first: [(candidate, customer_a, customer_b)] and has_next."""
+    a, b = aliased(Customer), aliased(Customer)
+    query = (
+        select(DuplicateCandidate, a, b)
+        .join(a, a.id == DuplicateCandidate.customer_a_id)
+        .join(b, b.id == DuplicateCandidate.customer_b_id)
+        .where(
+            DuplicateCandidate.business_id == business_id,
+            a.merged_into_id.is_(None),
+            b.merged_into_id.is_(None),
+            a.anonymized_at.is_(None),
+            b.anonymized_at.is_(None),
+        )
+        .order_by(
+            DuplicateCandidate.score.desc(),
+            DuplicateCandidate.customer_a_id.desc(),
+            DuplicateCandidate.customer_b_id.desc(),
+        )
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
+        .options(*bare(a), *bare(b))
+    )
+    if reason in REASON_LABELS:
+        col = DuplicateCandidate.reasons
+        query = query.where(
+            or_(
+                col == reason,
+                col.like(f"{reason},%"),
+                col.like(f"%,{reason}"),
+                col.like(f"%,{reason},%"),
+                col.like(f"{reason}:%"),
+                col.like(f"%,{reason}:%"),
+            )
+        )
+    rows = db.session.execute(query).all()
+    return [tuple(r) for r in rows[:per_page]], len(rows) > per_page
+
+
+def candidates_of(customer: Customer) -> list[tuple[DuplicateCandidate, Customer]]:
+    """The stored candidate pairs of one customer: (candidate, the other customer), best first."""
+    other = aliased(Customer)
+    rows = db.session.execute(
+        select(DuplicateCandidate, other)
+        .join(
+            other,
+            or_(
+                and_(
+                    DuplicateCandidate.customer_a_id == customer.id,
+                    other.id == DuplicateCandidate.customer_b_id,
+                ),
+                and_(
+                    DuplicateCandidate.customer_b_id == customer.id,
+                    other.id == DuplicateCandidate.customer_a_id,
+                ),
+            ),
+        )
+        .where(DuplicateCandidate.business_id == customer.business_id, other.merged_into_id.is_(None))
+        .order_by(DuplicateCandidate.score.desc())
+        .limit(20)
+        .options(*bare(other))
+    ).all()
+    return [tuple(r) for r in rows]
+
+
+def find_customers(business_id: int, q: str, exclude_id=None, limit: int = 20) -> list[Customer]:
+    """Live customers matching a name start, an email start or phone digits (to pick the other of a merge)."""
+    digits = "".join(ch for ch in q if ch.isdigit())
+    text = q.strip().lower()
+    if len(digits) >= 4 and len(digits) >= len(text.replace(" ", "")) - 2:
+        match = Customer.phone.contains(digits[1:] if digits.startswith("0") else digits)
+    elif "@" in text:
+        match = Customer.email_normalized.startswith(text)
+    else:
+        words = text.split()
+        if not words:
+            return []
+        full = func.lower(Customer.first_name + " " + Customer.last_name)
+        match = and_(
+            *(
+                or_(
+                    func.lower(Customer.first_name).startswith(w),
+                    func.lower(Customer.last_name).startswith(w),
+                    full.contains(w),
+                )
+                for w in words
+            )
+        )
+    query = select(Customer).where(live(business_id), match).order_by(Customer.last_name, Customer.first_name)
+    if exclude_id is not None:
+        query = query.where(Customer.id != exclude_id)
+    return list(db.session.scalars(query.limit(limit).options(*bare(Customer))))
