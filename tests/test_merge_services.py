@@ -436,3 +436,20 @@ def test_concurrent_merges_have_one_winner(app, pair, manager):
     events = db.session.scalar(select(func.count()).where(AuditEvent.action == "customer.merged"))
     assert events == 1
     assert recount() == 0
+
+
+def test_api_keys_can_blacklist_and_transfer(pair):
+    from webapp.blacklist.services import blacklist, unblacklist
+
+    source, target = pair
+    blacklist(target, None, "Chargeback", actor_label="API key: website")
+    unblacklist(target, None, "Resolved", actor_label="API key: website")
+    assert (
+        services.transfer_bookings(
+            source, target, None, actor_label="API key: pos", business_id=target.business_id
+        )
+        == 3
+    )
+    db.session.commit()
+    labels = db.session.scalars(select(AuditEvent.actor_label).order_by(AuditEvent.id)).all()
+    assert labels == ["API key: website"] * 2 + ["API key: pos"] * 2

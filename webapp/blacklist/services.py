@@ -49,12 +49,15 @@ def restriction_snapshot(customer: Customer) -> dict:
 
 def blacklist(
     customer: Customer,
-    actor: StaffUser,
+    actor: StaffUser | None,
     reason: str,
     level: str = "block",
     expires_on: date | None = None,
+    actor_label: str | None = None,
 ) -> Customer:
-    """Restrict `customer` (or change an existing restriction). Caller commits."""
+    """Restrict `customer` (or change an existing restriction). Caller commits.
+
+    `actor` is None for an API key (then `actor_label` names it in the history)."""
     _check_restrictable(customer)
     reason = _clean_reason(reason)
     if level not in BLACKLIST_LEVELS:
@@ -69,14 +72,18 @@ def blacklist(
     customer.blacklist_reason = reason
     customer.blacklist_level = level
     customer.blacklist_expires_on = expires_on
-    customer.blacklisted_by_id = actor.id
+    customer.blacklisted_by_id = actor.id if actor is not None else None
     action = "customer.blacklist_changed" if before else "customer.blacklisted"
-    record(actor, action, customer, before=before, after=restriction_snapshot(customer))
+    record(
+        actor, action, customer, actor_label=actor_label, before=before, after=restriction_snapshot(customer)
+    )
     db.session.flush()
     return customer
 
 
-def unblacklist(customer: Customer, actor: StaffUser, reason: str) -> Customer:
+def unblacklist(
+    customer: Customer, actor: StaffUser | None, reason: str, actor_label: str | None = None
+) -> Customer:
     """Lift the customer's restriction (a reason is required). Caller commits."""
     _check_restrictable(customer)
     reason = _clean_reason(reason)
@@ -90,7 +97,7 @@ def unblacklist(customer: Customer, actor: StaffUser, reason: str) -> Customer:
     customer.blacklisted_by_id = None
     customer.blacklist_reviewed_at = None
     customer.blacklist_reviewed_by_id = None
-    record(actor, "customer.unblacklisted", customer, before=before, reason=reason)
+    record(actor, "customer.unblacklisted", customer, actor_label=actor_label, before=before, reason=reason)
     db.session.flush()
     return customer
 

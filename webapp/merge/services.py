@@ -284,11 +284,20 @@ def _remember_contacts(source: Customer, target: Customer, before: dict) -> list
     return [row.id]
 
 
-def transfer_bookings(source: Customer, target: Customer, actor: StaffUser) -> int:
-    """Move every booking of `source` to `target` (both stay customers); returns how many. Caller commits."""
-    check_pair(source, target, actor.business_id)
+def transfer_bookings(
+    source: Customer,
+    target: Customer,
+    actor: StaffUser | None,
+    actor_label: str | None = None,
+    business_id: int | None = None,
+) -> int:
+    """Move every booking of `source` to `target` (both stay customers); returns how many. Caller commits.
+
+    For an API key pass actor=None, its `actor_label` and the key's `business_id`."""
+    business_id = business_id if business_id is not None else actor.business_id
+    check_pair(source, target, business_id)
     lock_pair(source, target)
-    check_pair(source, target, actor.business_id)
+    check_pair(source, target, business_id)
     moved = rows.move_rows(source.id, target.id, only=("booking",)).get("booking", [])
     if not moved:
         raise RuleBroken(None, f"{source.display_name} has no bookings to transfer.")
@@ -297,6 +306,7 @@ def transfer_bookings(source: Customer, target: Customer, actor: StaffUser) -> i
         actor,
         "customer.bookings_transferred",
         target,
+        actor_label=actor_label,
         from_id=str(source.id),
         from_name=source.display_name,
         bookings=moved,
@@ -305,6 +315,7 @@ def transfer_bookings(source: Customer, target: Customer, actor: StaffUser) -> i
         actor,
         "customer.bookings_transferred_away",
         source,
+        actor_label=actor_label,
         to_id=str(target.id),
         to_name=target.display_name,
         count=len(moved),
