@@ -150,11 +150,14 @@ def suggested_for_review(business_id: int, limit: int = 50) -> list[tuple[Custom
     since = now - timedelta(days=SUGGEST_WINDOW_DAYS)
     late = and_(Booking.status == "cancelled", Booking.cancelled_by == "customer", _cancelled_late())
     no_show = Booking.status == "no_show"
-    counts = (
+    # Two steps on purpose: aggregate the bookings first, then load those few customers. As one join,
+    # a planner with stale statistics may re-run the aggregate once per customer.
+    total = func.count()
+    counts = db.session.execute(
         select(
-            Booking.customer_id.label("customer_id"),
-            func.sum(case((no_show, 1), else_=0)).label("no_shows"),
-            func.sum(case((late, 1), else_=0)).label("late"),
+            Booking.customer_id,
+            func.sum(case((no_show, 1), else_=0)),
+            func.sum(case((late, 1), else_=0)),
         )
         .where(
             Booking.business_id == business_id,
@@ -164,18 +167,20 @@ def suggested_for_review(business_id: int, limit: int = 50) -> list[tuple[Custom
             or_(no_show, late),
         )
         .group_by(Booking.customer_id)
-        .having(func.count() >= SUGGEST_THRESHOLD)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Customer, counts.c.no_shows, counts.c.late)
-        .join(counts, counts.c.customer_id == Customer.id)
-        .where(live_customers(business_id), ~active_restriction_clause())
-        .order_by((counts.c.no_shows + counts.c.late).desc(), Customer.last_name, Customer.first_name)
-        .limit(limit)
+        .having(total >= SUGGEST_THRESHOLD)
+        .order_by(total.desc())
+        .limit(limit * 4)  # room for the ones already restricted, filtered out below
+    ).all()
+    by_id = {cid: (int(n or 0), int(lt or 0)) for cid, n, lt in counts}
+    if not by_id:
+        return []
+    customers = db.session.scalars(
+        select(Customer)
+        .where(live_customers(business_id), ~active_restriction_clause(), Customer.id.in_(list(by_id)))
         .options(*bare_customer())
     ).all()
-    return [(c, int(n or 0), int(late_ or 0)) for c, n, late_ in rows]
+    customers = sorted(customers, key=lambda c: (-sum(by_id[c.id]), c.last_name, c.first_name))[:limit]
+    return [(c, *by_id[c.id]) for c in customers]
 
 
 def ban_evasion_matches(

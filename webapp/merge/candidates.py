@@ -92,11 +92,11 @@ def _store_keys(business_id: int, customer_ids=None) -> int:
     for row in rows if rows is not None else _key_rows(business_id):
         batch.append(row)
         if len(batch) >= CHUNK:
-            db.session.execute(insert(CustomerMatchKey), batch)
+            db.session.execute(insert(CustomerMatchKey.__table__), batch)
             written += len(batch)
             batch = []
     if batch:
-        db.session.execute(insert(CustomerMatchKey), batch)
+        db.session.execute(insert(CustomerMatchKey.__table__), batch)
         written += len(batch)
     return written
 
@@ -194,7 +194,7 @@ def _write_candidates(business_id: int, pairs: dict) -> int:
         if (a, b) not in dismissed
     ]
     for i in range(0, len(rows), CHUNK):
-        db.session.execute(insert(DuplicateCandidate), rows[i : i + CHUNK])
+        db.session.execute(insert(DuplicateCandidate.__table__), rows[i : i + CHUNK])
     return len(rows)
 
 
