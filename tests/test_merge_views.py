@@ -203,3 +203,12 @@ def test_forms_carry_csrf_tokens(csrf_app, login_as, dupes):
         f"/customers/{a.id}/blacklist", data={"reason": "Rude", "level": "block", "csrf_token": token}
     )
     assert r.status_code == 303 and a.is_blacklisted
+
+
+def test_refresh_is_left_to_the_command_for_big_books(manager_client, dupes, business):
+    from webapp.models import DuplicateScan
+
+    db.session.get(DuplicateScan, business.id).customers = 250_000
+    db.session.commit()
+    r = manager_client.post("/duplicates/refresh", follow_redirects=True)
+    assert "runs in the background" in r.get_data(as_text=True)

@@ -16,6 +16,7 @@ from webapp.models import AuditEvent, Customer, DuplicateScan
 from webapp.security import role_required
 
 PER_PAGE = 25
+REFRESH_WHILE_YOU_WAIT = 100_000  # customers; above this the check is left to the command
 
 
 def customer_arg(name: str) -> Customer | None:
@@ -75,6 +76,14 @@ def _undo_problem(event: AuditEvent) -> str | None:
 def refresh():
     """Recompute this business's candidates now."""
     if ActionForm().validate_on_submit():
+        last = db.session.get(DuplicateScan, current_user.business_id)
+        if last is not None and last.customers > REFRESH_WHILE_YOU_WAIT:
+            flash(
+                f"With {last.customers:,} customers the check takes minutes, so it runs in the background "
+                "(flask refresh-duplicates, e.g. nightly). The list shows its last results.",
+                "info",
+            )
+            return redirect(url_for("merge.duplicates"), 303)
         scan = candidates.refresh_duplicates(current_user.business_id)
         db.session.commit()
         flash(f"Checked {scan.customers:,} customers: {scan.candidates:,} possible duplicates.", "success")
