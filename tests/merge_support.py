@@ -3,7 +3,7 @@
 from sqlalchemy import or_, select
 
 from webapp.extensions import db
-from webapp.models import AuditEvent, Booking, Customer, CustomerConsent
+from webapp.models import AuditEvent, Booking, Customer, CustomerConsent, CustomerContactHistory
 from webapp.models.customer import customer_location, customer_tag
 
 
@@ -17,7 +17,8 @@ def _rows(table, *where):
 
 
 def dump(*customers) -> dict:
-    """Every column of the customers, their bookings, tags, locations, consents and audit events."""
+    """Every column of the customers, their bookings, tags, locations, consents, former contact
+    details and audit events."""
     db.session.expire_all()
     ids = [c.id for c in customers]
     return {
@@ -27,6 +28,9 @@ def dump(*customers) -> dict:
         "customer_location": _rows(customer_location, customer_location.c.customer_id.in_(ids)),
         "customer_consent": _rows(
             CustomerConsent.__table__, CustomerConsent.__table__.c.customer_id.in_(ids)
+        ),
+        "customer_contact_history": _rows(
+            CustomerContactHistory.__table__, CustomerContactHistory.__table__.c.customer_id.in_(ids)
         ),
         "audit_event": _rows(
             AuditEvent.__table__,

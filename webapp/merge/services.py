@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from webapp.audit import record
+from webapp.blacklist.contacts import not_remembered
 from webapp.bookings.counters import ZERO, recount
 from webapp.database import utcnow
 from webapp.errors import RuleBroken
@@ -253,13 +254,14 @@ def merge_customers(
 
 def _apply_values(source: Customer, target: Customer, plan: Plan, merged_at: datetime) -> None:
     """Free the source's unique contact details, then give the target its chosen values."""
-    source.email = source.email_normalized = source.phone = None
-    source.merged_into_id, source.merged_at = target.id, merged_at
-    db.session.flush()
-    for name, value in plan.values.items():
-        setattr(target, name, value)
-    target.updated_at = merged_at  # bumps the version: open edit forms of the survivor become stale
-    db.session.flush()
+    with not_remembered(db.session):  # the duplicate's details are remembered as "merged" instead
+        source.email = source.email_normalized = source.phone = None
+        source.merged_into_id, source.merged_at = target.id, merged_at
+        db.session.flush()
+        for name, value in plan.values.items():
+            setattr(target, name, value)
+        target.updated_at = merged_at  # bumps the version: open edit forms of the survivor become stale
+        db.session.flush()
     db.session.execute(
         update(Customer)
         .where(Customer.id == source.id)

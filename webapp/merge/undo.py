@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 
 from webapp.audit import record
+from webapp.blacklist.contacts import not_remembered
 from webapp.bookings.counters import recount
 from webapp.database import utcnow
 from webapp.errors import RuleBroken
@@ -134,8 +135,9 @@ def undo_merge(event: AuditEvent, actor: StaffUser) -> dict:
     problem = why_not_undoable(event, source, target) or _contact_conflict(source, target, data)
     if problem:
         raise RuleBroken(None, problem)
-    restored, kept = _restore_target(target, data)
-    _restore_source(source, data)
+    with not_remembered(db.session):  # both get back their own details: nothing "former" about it
+        restored, kept = _restore_target(target, data)
+        _restore_source(source, data)
     back, stayed = rows.move_back(data.get("moved", {}), source.id, target.id)
     rows.unmerge_links(source, target, data)
     rows.unmerge_consents(source, target, data.get("consents", {}))
