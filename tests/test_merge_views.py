@@ -212,3 +212,8 @@ def test_refresh_is_left_to_the_command_for_big_books(manager_client, dupes, bus
     db.session.commit()
     r = manager_client.post("/duplicates/refresh", follow_redirects=True)
     assert "runs in the background" in r.get_data(as_text=True)
+
+
+def test_duplicates_before_the_first_check(manager_client):
+    html = manager_client.get("/duplicates").get_data(as_text=True)
+    assert "Not checked yet" in html and "Check now" in html
