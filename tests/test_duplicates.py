@@ -130,3 +130,20 @@ def test_command_refreshes_every_business(app, make_customer, business):
     assert "Test Salon: 2 customers checked, 1 possible duplicates" in result.output
     bad = app.test_cli_runner().invoke(args=["refresh-duplicates", "--business", "Nope"])
     assert bad.exit_code != 0 and "No business called 'Nope'" in bad.output
+
+
+def test_anonymizing_forgets_pairs_and_keys(make_customer, business):
+    from datetime import UTC, datetime
+
+    from webapp.models import CustomerMatchKey
+
+    a = make_customer(first_name="Ann", last_name="Lee", email=None, phone="+447911123456")
+    make_customer(first_name="Ann", last_name="Lee", email=None, phone="+4407911123456")
+    candidates.refresh_duplicates(business.id)
+    db.session.commit()
+    a.anonymized_at = datetime.now(UTC)
+    a.first_name = a.last_name = ""
+    a.phone = None
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(DuplicateCandidate)) == 0
+    assert db.session.get(CustomerMatchKey, a.id) is None

@@ -1,11 +1,11 @@
-"""Remember a customer's former email and phone, so a blacklisted person cannot return under old details."""
+"""Remember a customer's former email and phone (ban evasion); forget everything once anonymized."""
 
 from contextlib import contextmanager
 
 from sqlalchemy import delete, event, inspect
 from sqlalchemy.orm import Session
 
-from webapp.models import Customer, CustomerContactHistory
+from webapp.models import Customer, CustomerContactHistory, CustomerMatchKey, DuplicateCandidate
 
 
 def _former(customer: Customer, attr: str):
@@ -23,6 +23,18 @@ def not_remembered(session: Session):
         session.info.pop("contacts_not_remembered", None)
 
 
+def _forget(session: Session, customer: Customer) -> None:
+    """An anonymized customer leaves no former details, match keys or duplicate pairs behind."""
+    session.execute(delete(CustomerContactHistory).where(CustomerContactHistory.customer_id == customer.id))
+    session.execute(delete(CustomerMatchKey).where(CustomerMatchKey.customer_id == customer.id))
+    session.execute(
+        delete(DuplicateCandidate).where(
+            (DuplicateCandidate.customer_a_id == customer.id)
+            | (DuplicateCandidate.customer_b_id == customer.id)
+        )
+    )
+
+
 @event.listens_for(Session, "before_flush")
 def remember_former_contacts(session: Session, flush_context, instances) -> None:
     """Before a customer's email or phone changes, keep the old value; forget all once anonymized."""
@@ -31,9 +43,7 @@ def remember_former_contacts(session: Session, flush_context, instances) -> None
         if not isinstance(obj, Customer):
             continue
         if obj.anonymized_at is not None:
-            session.execute(
-                delete(CustomerContactHistory).where(CustomerContactHistory.customer_id == obj.id)
-            )
+            _forget(session, obj)
             continue
         if quiet:
             continue

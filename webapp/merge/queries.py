@@ -9,19 +9,13 @@ from webapp.models import Customer, DuplicateCandidate
 
 
 def list_candidates(business_id: int, page: int = 1, per_page: int = 25, reason: str = ""):
-    """One page of candidate pairs, best first: [(candidate, customer_a, customer_b)] and has_next."""
-    a, b = aliased(Customer), aliased(Customer)
+    """One page of candidate pairs, best first: [(candidate, customer_a, customer_b)] and has_next.
+
+    Two steps on purpose: the page of pairs comes from the index alone, then its customers by id,
+    so no planner (even one with stale statistics after a bulk load) joins every pair first."""
     query = (
-        select(DuplicateCandidate, a, b)
-        .join(a, a.id == DuplicateCandidate.customer_a_id)
-        .join(b, b.id == DuplicateCandidate.customer_b_id)
-        .where(
-            DuplicateCandidate.business_id == business_id,
-            a.merged_into_id.is_(None),
-            b.merged_into_id.is_(None),
-            a.anonymized_at.is_(None),
-            b.anonymized_at.is_(None),
-        )
+        select(DuplicateCandidate)
+        .where(DuplicateCandidate.business_id == business_id)
         .order_by(
             DuplicateCandidate.score.desc(),
             DuplicateCandidate.customer_a_id.desc(),
@@ -29,22 +23,43 @@ def list_candidates(business_id: int, page: int = 1, per_page: int = 25, reason:
         )
         .offset((page - 1) * per_page)
         .limit(per_page + 1)
-        .options(*bare(a), *bare(b))
     )
     if reason in REASON_LABELS:
-        col = DuplicateCandidate.reasons
-        query = query.where(
-            or_(
-                col == reason,
-                col.like(f"{reason},%"),
-                col.like(f"%,{reason}"),
-                col.like(f"%,{reason},%"),
-                col.like(f"{reason}:%"),
-                col.like(f"%,{reason}:%"),
+        query = query.where(_has_reason(reason))
+    pairs = db.session.scalars(query).all()
+    has_next, pairs = len(pairs) > per_page, pairs[:per_page]
+    ids = {c.customer_a_id for c in pairs} | {c.customer_b_id for c in pairs}
+    people = (
+        {
+            c.id: c
+            for c in db.session.scalars(
+                select(Customer).where(Customer.id.in_(list(ids))).options(*bare(Customer))
             )
-        )
-    rows = db.session.execute(query).all()
-    return [tuple(r) for r in rows[:per_page]], len(rows) > per_page
+        }
+        if ids
+        else {}
+    )
+    # Merging and anonymizing remove a customer's pairs; this only guards against a stale row.
+    usable = lambda c: c is not None and c.merged_into_id is None and c.anonymized_at is None  # noqa: E731
+    rows = [
+        (cand, people.get(cand.customer_a_id), people.get(cand.customer_b_id))
+        for cand in pairs
+        if usable(people.get(cand.customer_a_id)) and usable(people.get(cand.customer_b_id))
+    ]
+    return rows, has_next
+
+
+def _has_reason(reason: str):
+    """SQL: the comma-separated reasons (with an optional ":typos" suffix) include `reason`."""
+    col = DuplicateCandidate.reasons
+    return or_(
+        col == reason,
+        col.like(f"{reason},%"),
+        col.like(f"%,{reason}"),
+        col.like(f"%,{reason},%"),
+        col.like(f"{reason}:%"),
+        col.like(f"%,{reason}:%"),
+    )
 
 
 def candidates_of(customer: Customer) -> list[tuple[DuplicateCandidate, Customer]]:
