@@ -128,6 +128,9 @@ def bare_customer() -> list:
     return [lazyload(Customer.tags), lazyload(Customer.locations), lazyload(Customer.consents)]
 
 
+LEAN = [lazyload(Customer.tags), lazyload(Customer.locations), lazyload(Customer.consents)]
+
+
 def live_customers(business_id: int):
     """Customers of a business that are neither merged away nor anonymized."""
     return and_(

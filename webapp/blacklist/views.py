@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from webapp.blacklist import bp, services
 from webapp.blacklist.forms import BlacklistForm, LiftForm, ReviewForm
+from webapp.blacklist.services import LEAN
 from webapp.errors import RuleBroken
 from webapp.extensions import db
 from webapp.htmx import page_or_block
@@ -27,7 +28,7 @@ LEVELS = {"": "Active (all)", "block": "Blacklisted", "warn": "Warnings", "lapse
 
 def customer_or_404(customer_id) -> Customer:
     """A customer of the signed-in user's business, or 404."""
-    customer = db.session.get(Customer, customer_id)
+    customer = db.session.get(Customer, customer_id, options=LEAN)
     if customer is None or customer.business_id != current_user.business_id:
         abort(404)
     return customer

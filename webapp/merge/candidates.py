@@ -45,6 +45,10 @@ def bare(entity) -> list:
     return [lazyload(entity.tags), lazyload(entity.locations), lazyload(entity.consents)]
 
 
+# Loading one customer needs none of its link rows either (those are read by business where needed).
+LEAN = [lazyload(Customer.tags), lazyload(Customer.locations), lazyload(Customer.consents)]
+
+
 def ordered(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
     """A pair in its stored order (a < b)."""
     return (a, b) if a < b else (b, a)
@@ -216,14 +220,17 @@ def refresh_for_customers(business_id: int, customer_ids) -> int:
     """Recompute the keys and pairs of a few customers (after an edit or an undo). Caller commits."""
     ids = set(customer_ids)
     _store_keys(business_id, ids)
-    forget_candidates(ids)
+    forget_candidates(business_id, ids)
     return _write_candidates(business_id, _find_pairs(business_id, only_ids=ids))
 
 
-def forget_candidates(customer_ids) -> list[dict]:
+def forget_candidates(business_id: int, customer_ids) -> list[dict]:
     """Delete the candidate pairs involving these customers; returns them (JSON-ready) for undo."""
     ids = list(customer_ids)
-    involving = or_(DuplicateCandidate.customer_a_id.in_(ids), DuplicateCandidate.customer_b_id.in_(ids))
+    involving = and_(
+        DuplicateCandidate.business_id == business_id,
+        or_(DuplicateCandidate.customer_a_id.in_(ids), DuplicateCandidate.customer_b_id.in_(ids)),
+    )
     gone = [
         {"a": str(c.customer_a_id), "b": str(c.customer_b_id), "score": c.score, "reasons": c.reasons}
         for c in db.session.scalars(select(DuplicateCandidate).where(involving))
@@ -239,7 +246,7 @@ def dismiss_pair(business_id: int, a_id: uuid.UUID, b_id: uuid.UUID, actor: Staf
     if db.session.get(DismissedPair, (business_id, a_id, b_id)) is None:
         db.session.add(DismissedPair(**key, dismissed_by_id=actor.id))
     db.session.execute(delete(DuplicateCandidate).filter_by(**key))
-    a = db.session.get(Customer, a_id)
+    a = db.session.get(Customer, a_id, options=LEAN)
     record(actor, "customer.not_duplicate", a, other_id=str(b_id))
     db.session.flush()
 

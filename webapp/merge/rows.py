@@ -47,12 +47,20 @@ def movable_tables():
             yield table, pk[0]
 
 
-def count_movable(source_id: uuid.UUID) -> dict[str, int]:
+def owned_by(table, business_id: int, customer_id: uuid.UUID) -> list:
+    """WHERE clauses for one customer's rows, business first so the tenant-leading indexes serve them."""
+    where = [table.c.customer_id == customer_id]
+    if "business_id" in table.c:
+        where.insert(0, table.c.business_id == business_id)
+    return where
+
+
+def count_movable(business_id: int, source_id: uuid.UUID) -> dict[str, int]:
     """table name -> how many of the customer's rows a merge would move."""
     counts = {}
     for table, _ in movable_tables():
         counts[table.name] = db.session.scalar(
-            select(func.count()).select_from(table).where(table.c.customer_id == source_id)
+            select(func.count()).select_from(table).where(*owned_by(table, business_id, source_id))
         )
     return counts
 
@@ -62,7 +70,7 @@ def _keep_timestamps(table) -> dict:
     return {c.name: c for c in table.c if c.onupdate is not None}
 
 
-def move_rows(source_id: uuid.UUID, target_id: uuid.UUID, only=None) -> dict[str, list]:
+def move_rows(business_id: int, source_id: uuid.UUID, target_id: uuid.UUID, only=None) -> dict[str, list]:
     """Re-point every row of the source to the target, one UPDATE per table; returns the moved keys."""
     moved = {}
     for table, pk in movable_tables():
@@ -70,7 +78,7 @@ def move_rows(source_id: uuid.UUID, target_id: uuid.UUID, only=None) -> dict[str
             continue
         ids = db.session.scalars(
             update(table)
-            .where(table.c.customer_id == source_id)
+            .where(*owned_by(table, business_id, source_id))
             .values(customer_id=target_id, **_keep_timestamps(table))
             .returning(pk)
         ).all()
@@ -103,19 +111,32 @@ def move_back(moved: dict, source_id: uuid.UUID, target_id: uuid.UUID) -> tuple[
 LINKS = (("tags", customer_tag, "tag_id"), ("locations", customer_location, "location_id"))
 
 
+def links_added(model, table, col: str, source: Customer, target: Customer) -> list:
+    """The tags (or locations) the duplicate has and the survivor lacks: what a merge adds."""
+    ours = select(table.c[col]).where(*owned_by(table, target.business_id, target.id))
+    return list(
+        db.session.scalars(
+            select(model)
+            .join(table, table.c[col] == model.id)
+            .where(*owned_by(table, source.business_id, source.id), model.id.not_in(ours))
+            .order_by(model.name)
+        )
+    )
+
+
 def merge_links(source: Customer, target: Customer) -> dict:
     """Tags and locations: the survivor gets the union; the duplicate's links are removed."""
-    log = {}
+    log, b = {}, target.business_id
     for key, table, col in LINKS:
-        theirs = db.session.scalars(select(table.c[col]).where(table.c.customer_id == source.id)).all()
-        ours = set(db.session.scalars(select(table.c[col]).where(table.c.customer_id == target.id)))
+        theirs = db.session.scalars(select(table.c[col]).where(*owned_by(table, b, source.id))).all()
+        ours = set(db.session.scalars(select(table.c[col]).where(*owned_by(table, b, target.id))))
         added = [x for x in theirs if x not in ours]
         if added:
             db.session.execute(
                 insert(table),
                 [{"business_id": target.business_id, "customer_id": target.id, col: x} for x in added],
             )
-        db.session.execute(delete(table).where(table.c.customer_id == source.id))
+        db.session.execute(delete(table).where(*owned_by(table, b, source.id)))
         log[key] = {"source": list(theirs), "added": added}
     db.session.expire(source, ["tags", "locations"])
     db.session.expire(target, ["tags", "locations"])
@@ -128,12 +149,18 @@ def unmerge_links(source: Customer, target: Customer, log: dict) -> None:
         entry = log.get(key) or {}
         if entry.get("added"):
             db.session.execute(
-                delete(table).where(table.c.customer_id == target.id, table.c[col].in_(entry["added"]))
+                delete(table).where(
+                    *owned_by(table, target.business_id, target.id), table.c[col].in_(entry["added"])
+                )
             )
         if entry.get("source"):
             parent = table.c[col].foreign_keys.__iter__().__next__().column.table
             still = set(db.session.scalars(select(parent.c.id).where(parent.c.id.in_(entry["source"]))))
-            present = set(db.session.scalars(select(table.c[col]).where(table.c.customer_id == source.id)))
+            present = set(
+                db.session.scalars(
+                    select(table.c[col]).where(*owned_by(table, source.business_id, source.id))
+                )
+            )
             rows = [
                 {"business_id": source.business_id, "customer_id": source.id, col: x}
                 for x in entry["source"]
@@ -162,7 +189,7 @@ def _consent_values(d: dict) -> dict:
     }
 
 
-def _consents_of(customer_id) -> dict[int, CustomerConsent]:
+def consents_of(customer_id) -> dict[int, CustomerConsent]:
     return {
         c.preference_id: c
         for c in db.session.scalars(
@@ -176,7 +203,7 @@ def _consents_of(customer_id) -> dict[int, CustomerConsent]:
 def merge_consents(source: Customer, target: Customer) -> dict:
     """Per preference, the latest change wins; the duplicate's answers are removed (kept in the log)."""
     table = CustomerConsent.__table__
-    theirs, ours = _consents_of(source.id), _consents_of(target.id)
+    theirs, ours = consents_of(source.id), consents_of(target.id)
     log = {"source": [_consent_json(c) for c in theirs.values()], "added": [], "replaced": []}
     for pid, s in theirs.items():
         t = ours.get(pid)
@@ -206,7 +233,7 @@ def merge_consents(source: Customer, target: Customer) -> dict:
 def unmerge_consents(source: Customer, target: Customer, log: dict) -> None:
     """Restore the duplicate's answers; undo the survivor's changes unless they changed again since."""
     table = CustomerConsent.__table__
-    ours = _consents_of(target.id)
+    ours = consents_of(target.id)
     for d in log.get("added", []):
         current = ours.get(d["preference_id"])
         if current is not None and current.changed_at == datetime.fromisoformat(d["changed_at"]):
@@ -225,7 +252,7 @@ def unmerge_consents(source: Customer, target: Customer, log: dict) -> None:
                 )
                 .values(**_consent_values(pair["old"]))
             )
-    present = set(_consents_of(source.id))
+    present = set(consents_of(source.id))
     for d in log.get("source", []):
         if d["preference_id"] not in present:
             db.session.execute(

@@ -13,7 +13,8 @@ from webapp.database import utcnow
 from webapp.errors import RuleBroken
 from webapp.extensions import db
 from webapp.merge import candidates, rows
-from webapp.models import AuditEvent, Customer, CustomerContactHistory, StaffUser
+from webapp.models import AuditEvent, Customer, CustomerContactHistory, Location, StaffUser, Tag
+from webapp.models.customer import customer_location, customer_tag
 
 # Fields the manager chooses between (the target's value unless empty).
 CHOICE_FIELDS = (
@@ -169,10 +170,10 @@ def plan_merge(source: Customer, target: Customer, choices: dict) -> Plan:
     return Plan(
         values=values,
         changed=changed,
-        moves=rows.count_movable(source.id),
-        tags_added=[t for t in source.tags if t not in target.tags],
-        locations_added=[loc for loc in source.locations if loc not in target.locations],
-        consents_from_source=len(source.consents),
+        moves=rows.count_movable(source.business_id, source.id),
+        tags_added=rows.links_added(Tag, customer_tag, "tag_id", source, target),
+        locations_added=rows.links_added(Location, customer_location, "location_id", source, target),
+        consents_from_source=len(rows.consents_of(source.id)),
         restriction_carried=bool(carried),
         notes=how,
     )
@@ -191,6 +192,7 @@ def lock_pair(source: Customer, target: Customer) -> None:
         .where(Customer.id.in_(sorted([source.id, target.id])))
         .order_by(Customer.id)
         .with_for_update()
+        .options(*candidates.bare(Customer))  # the link tables are read by business below, not here
         .execution_options(populate_existing=True)
     ).all()
 
@@ -233,7 +235,7 @@ def merge_customers(
         "fields": {k: {"old": _json(o), "new": _json(n)} for k, (o, n) in plan.changed.items()},
         "notes_choice": plan.notes,
     }
-    log["moved"] = rows.move_rows(source.id, target.id)
+    log["moved"] = rows.move_rows(target.business_id, source.id, target.id)
     log.update(rows.merge_links(source, target))
     log["consents"] = rows.merge_consents(source, target)
     try:
@@ -244,8 +246,8 @@ def merge_customers(
         ) from None
     log["points"] = rows.move_points(source, target)
     log["contact_history_ids"] = _remember_contacts(source, target, log["source_before"])
-    log["candidates"] = candidates.forget_candidates([source.id])
-    recount(customer_ids=[target.id])
+    log["candidates"] = candidates.forget_candidates(target.business_id, [source.id])
+    recount(business_id=target.business_id, customer_ids=[target.id])
     event = record(actor, "customer.merged", target, **log)
     record(actor, "customer.merged_away", source, into_id=str(target.id), into_name=target.display_name)
     db.session.flush()
@@ -300,10 +302,10 @@ def transfer_bookings(
     check_pair(source, target, business_id)
     lock_pair(source, target)
     check_pair(source, target, business_id)
-    moved = rows.move_rows(source.id, target.id, only=("booking",)).get("booking", [])
+    moved = rows.move_rows(business_id, source.id, target.id, only=("booking",)).get("booking", [])
     if not moved:
         raise RuleBroken(None, f"{source.display_name} has no bookings to transfer.")
-    recount(customer_ids=[source.id, target.id])
+    recount(business_id=target.business_id, customer_ids=[source.id, target.id])
     record(
         actor,
         "customer.bookings_transferred",

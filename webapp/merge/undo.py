@@ -12,6 +12,7 @@ from webapp.database import utcnow
 from webapp.errors import RuleBroken
 from webapp.extensions import db
 from webapp.merge import rows
+from webapp.merge.candidates import LEAN
 from webapp.merge.services import SNAPSHOT_FIELDS, _unjson, lock_pair
 from webapp.models import AuditEvent, Customer, CustomerContactHistory, DuplicateCandidate, StaffUser
 
@@ -128,8 +129,8 @@ def _restore_candidates(business_id: int, saved: list[dict]) -> None:
 def undo_merge(event: AuditEvent, actor: StaffUser) -> dict:
     """Reverse a merge; returns rows moved back, rows that stay and fields kept. Caller commits."""
     data = event.changes
-    source = db.session.get(Customer, uuid.UUID(data["source_id"]))
-    target = db.session.get(Customer, event.customer_id)
+    source = db.session.get(Customer, uuid.UUID(data["source_id"]), options=LEAN)
+    target = db.session.get(Customer, event.customer_id, options=LEAN)
     if source is not None and target is not None:
         lock_pair(source, target)
     problem = why_not_undoable(event, source, target) or _contact_conflict(source, target, data)
@@ -147,7 +148,7 @@ def undo_merge(event: AuditEvent, actor: StaffUser) -> dict:
             delete(CustomerContactHistory).where(CustomerContactHistory.id.in_(data["contact_history_ids"]))
         )
     _restore_candidates(event.business_id, data.get("candidates", []))
-    recount(customer_ids=[source.id, target.id])
+    recount(business_id=target.business_id, customer_ids=[source.id, target.id])
     result = {
         "merge_event_id": event.id,
         "moved_back": back,

@@ -11,6 +11,7 @@ from webapp.errors import RuleBroken
 from webapp.extensions import db
 from webapp.htmx import page_or_block
 from webapp.merge import bp, candidates, queries, rows, services, undo
+from webapp.merge.candidates import LEAN
 from webapp.merge.forms import ActionForm, MergeForm, PairForm
 from webapp.models import AuditEvent, Customer, DuplicateScan
 from webapp.security import role_required
@@ -25,7 +26,7 @@ def customer_arg(name: str) -> Customer | None:
     if not raw:
         return None
     try:
-        customer = db.session.get(Customer, uuid.UUID(raw))
+        customer = db.session.get(Customer, uuid.UUID(raw), options=LEAN)
     except ValueError:
         abort(404)
     if customer is None or customer.business_id != current_user.business_id:
@@ -67,8 +68,8 @@ def _recent_merges(limit: int = 5) -> list[AuditEvent]:
 
 def _undo_problem(event: AuditEvent) -> str | None:
     """Why this merge cannot be undone now (None when it can)."""
-    source = db.session.get(Customer, uuid.UUID(event.changes["source_id"]))
-    return undo.why_not_undoable(event, source, db.session.get(Customer, event.customer_id))
+    source = db.session.get(Customer, uuid.UUID(event.changes["source_id"]), options=LEAN)
+    return undo.why_not_undoable(event, source, db.session.get(Customer, event.customer_id, options=LEAN))
 
 
 @bp.post("/duplicates/refresh")
@@ -211,7 +212,7 @@ def undo_merge(event_id: int):
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
-    target = db.session.get(Customer, event.customer_id)
+    target = db.session.get(Customer, event.customer_id, options=LEAN)
     try:
         result = undo.undo_merge(event, current_user)
     except RuleBroken as e:
@@ -219,7 +220,7 @@ def undo_merge(event_id: int):
         flash(f"The merge cannot be undone. {e.message}", "error")
         return redirect(customer_url(target) if target else url_for("merge.duplicates"), 303)
     db.session.commit()
-    source = db.session.get(Customer, uuid.UUID(event.changes["source_id"]))
+    source = db.session.get(Customer, uuid.UUID(event.changes["source_id"]), options=LEAN)
     text = f"Merge undone: {source.display_name} is back, with {result['moved_back']:,} records moved back."
     if result["stayed"]:
         text += f" {result['stayed']:,} stay where they are (moved or removed since the merge)."
