@@ -62,10 +62,11 @@ def phone_format(e164: str | None) -> str:
     except phonenumbers.NumberParseException:
         return e164
     b = business()
-    region = phonenumbers.region_code_for_number(number)
+    # Same country code, not same region: +44 7911… is Guernsey's range but dialled as a UK number.
+    home = phonenumbers.country_code_for_region(b.phone_region) if b else None
     style = (
         phonenumbers.PhoneNumberFormat.NATIONAL
-        if b and region == b.phone_region
+        if home and number.country_code == home
         else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )
     return phonenumbers.format_number(number, style)

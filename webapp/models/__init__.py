@@ -20,6 +20,7 @@ from webapp.models.merge import (
     DuplicateScan,
 )
 from webapp.models.staff import StaffUser
+from webapp.models.submission import FormSubmission
 
 __all__ = [
     "AuditEvent",
@@ -32,6 +33,7 @@ __all__ = [
     "DismissedPair",
     "DuplicateCandidate",
     "DuplicateScan",
+    "FormSubmission",
     "Location",
     "MarketingPreference",
     "StaffUser",

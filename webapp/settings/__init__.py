@@ -1,7 +1,7 @@
-"""Owner settings: the business, its locations and its staff."""
+"""Owner settings: the business, its locations, its staff, tags and marketing preferences."""
 
 from flask import Blueprint
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
-from webapp.settings import views  # noqa: E402,F401
+from webapp.settings import preferences, tags, views  # noqa: E402,F401
