@@ -2,16 +2,46 @@
 (function () {
   "use strict";
 
+  function typing(t) {
+    return t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+  }
+
   // "/" focuses the page's search box from anywhere (but not while typing in a field).
   document.addEventListener("keydown", function (event) {
     if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
-    var t = event.target;
-    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+    if (typing(event.target)) return;
     var box = document.querySelector("[data-search-box]");
     if (box) {
       event.preventDefault();
       box.focus();
       box.select();
+    }
+  });
+
+  // Arrow keys move between a search box and its results: each result is a link or button marked
+  // [data-result] inside the element the box's aria-controls names; Enter then opens or picks it.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    var t = event.target;
+    var box = t.matches && t.matches("[aria-controls][data-search-box], [aria-controls][data-picker-box]") ? t : null;
+    var scope = box ? document.getElementById(box.getAttribute("aria-controls")) : t.closest && t.closest("[data-results-scope]");
+    if (!scope) return;
+    var items = Array.prototype.slice.call(scope.querySelectorAll("[data-result]"));
+    if (!items.length) return;
+    var at = items.indexOf(t);
+    var next;
+    if (box) {
+      next = event.key === "ArrowDown" ? items[0] : null;
+    } else if (event.key === "ArrowDown") {
+      next = items[Math.min(at + 1, items.length - 1)];
+    } else if (at <= 0) {
+      next = document.querySelector('[aria-controls="' + scope.id + '"]');
+    } else {
+      next = items[at - 1];
+    }
+    if (next) {
+      event.preventDefault();
+      next.focus();
     }
   });
 

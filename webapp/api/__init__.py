@@ -3,3 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1/merchant")
+
+from webapp.api import calendar, stats  # noqa: E402,F401

@@ -3,3 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("bookings", __name__, cli_group=None)
+
+from webapp.bookings import commands, views  # noqa: E402,F401

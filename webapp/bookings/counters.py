@@ -21,6 +21,7 @@ AGGREGATES = {
     "last_visit_at": func.max(case((COMPLETED, Booking.starts_at))),
     "total_spent": func.sum(case((COMPLETED, Booking.price), else_=0)),
 }
+COUNTERS = tuple(AGGREGATES)
 ZERO = {
     "total_bookings": 0,
     "cancellations_by_customer": 0,
@@ -46,37 +47,98 @@ def aggregates_query(business_id: int | None = None, customer_ids=None):
 
 
 def recount(business_id: int | None = None, customer_ids=None) -> int:
-    """Set every counter to what the bookings say; returns how many customers were wrong. Caller commits."""
+    """Set every counter to what the bookings say; returns how many customers were wrong. Caller commits.
+
+    Two set-based UPDATEs, whatever the number of customers: one joins the customers to an aggregate
+    of their bookings (UPDATE … FROM), the other zeroes customers who have no bookings left. Only
+    rows that are wrong are written, so the row counts are the answer.
+    """
+    scope = [Customer.merged_into_id.is_(None)]
+    if business_id is not None:
+        scope.append(Customer.business_id == business_id)
+    if customer_ids is not None:
+        scope.append(Customer.id.in_(list(customer_ids)))
     agg = aggregates_query(business_id, customer_ids).subquery("agg")
     cols = {
         name: func.coalesce(agg.c[name], literal(ZERO[name])) if ZERO[name] is not None else agg.c[name]
         for name in AGGREGATES
     }
     wrong = or_(*(getattr(Customer, name).is_distinct_from(expr) for name, expr in cols.items()))
-    scope = [Customer.merged_into_id.is_(None)]
-    if business_id is not None:
-        scope.append(Customer.business_id == business_id)
-    if customer_ids is not None:
-        scope.append(Customer.id.in_(list(customer_ids)))
-    wrong_ids = (
-        select(Customer.id).outerjoin(agg, agg.c.customer_id == Customer.id).where(*scope, wrong)
-    ).subquery("wrong")
-    count = db.session.scalar(select(func.count()).select_from(wrong_ids))
-    if count:
-        values = {
-            name: select(expr).where(agg.c.customer_id == Customer.id).scalar_subquery()
-            for name, expr in cols.items()
-        }
-        # Customers with no bookings at all get the zero values.
-        values = {
-            name: func.coalesce(v, literal(ZERO[name])) if ZERO[name] is not None else v
-            for name, v in values.items()
-        }
-        db.session.execute(
-            update(Customer)
-            .where(Customer.id.in_(select(wrong_ids.c.id)))
-            .values(**values)
-            .execution_options(synchronize_session=False)
+    with_bookings = db.session.execute(
+        update(Customer)
+        .where(Customer.id == agg.c.customer_id, *scope, wrong)
+        .values(updated_at=Customer.updated_at, **cols)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    has_bookings = (
+        select(Booking.id)
+        .where(Booking.business_id == Customer.business_id, Booking.customer_id == Customer.id)
+        .exists()
+    )
+    not_zero = or_(
+        *(
+            getattr(Customer, name).is_distinct_from(literal(zero) if zero is not None else None)
+            for name, zero in ZERO.items()
         )
-        db.session.expire_all()
-    return count
+    )
+    without_bookings = db.session.execute(
+        update(Customer)
+        .where(*scope, ~has_bookings, not_zero)
+        .values(updated_at=Customer.updated_at, **ZERO)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.expire_all()
+    return with_bookings + without_bookings
+
+
+# --- moving the counters with each booking change (the services call these) ---------------------
+
+
+def deltas_for(booking: Booking) -> dict[str, int]:
+    """What one booking in its current status adds to the counters (besides total_bookings)."""
+    if booking.status == "completed":
+        return {"completed_bookings": 1, "total_spent": booking.price}
+    if booking.status == "no_show":
+        return {"no_shows": 1}
+    if booking.status == "cancelled":
+        return {f"cancellations_by_{booking.cancelled_by}": 1}
+    return {}
+
+
+def move_counters(customer_id, **deltas: int) -> None:
+    """Add `deltas` to the customer's counters in one UPDATE (not via the ORM: no version bump)."""
+    if not deltas:
+        return
+    values = {name: getattr(Customer, name) + delta for name, delta in deltas.items()}
+    db.session.execute(
+        update(Customer)
+        .where(Customer.id == customer_id)
+        .values(updated_at=Customer.updated_at, **values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def refresh_visits(business_id: int, customer_id) -> None:
+    """Recompute first and last visit from the customer's completed bookings (an index range)."""
+    completed = select(Booking.starts_at).where(
+        Booking.business_id == business_id,
+        Booking.customer_id == customer_id,
+        Booking.status == "completed",
+    )
+    db.session.execute(
+        update(Customer)
+        .where(Customer.id == customer_id)
+        .values(
+            updated_at=Customer.updated_at,
+            first_visit_at=completed.with_only_columns(func.min(Booking.starts_at)).scalar_subquery(),
+            last_visit_at=completed.with_only_columns(func.max(Booking.starts_at)).scalar_subquery(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def forget_counters(customer_id) -> None:
+    """Make a loaded customer reload its counters (expiring attributes does not touch `version`)."""
+    customer = db.session.identity_map.get(db.session.identity_key(Customer, customer_id))
+    if customer is not None:
+        db.session.expire(customer, list(COUNTERS) + ["updated_at"])

@@ -3,11 +3,12 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, Uuid
+from sqlalchemy import Column, ForeignKey, Index, SmallInteger, String, Table, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.database import UTCDateTime, utcnow
 from webapp.extensions import db
+from webapp.models.booking import Booking
 from webapp.models.business import Location
 
 SOURCES = ("walk-in", "phone", "online", "import", "referral", "api", "other")
@@ -169,3 +170,49 @@ class Customer(db.Model):
     @property
     def average_spend(self) -> int:
         return self.total_spent // self.completed_bookings if self.completed_bookings else 0
+
+
+# --- Search keys (feat-search) -------------------------------------------------------------------
+# Accent-folded, lower-cased copies of what the desk types into the search box, kept in step by the
+# mapper events in webapp/customers/search.py (and by the bulk loader in webapp/demo.py), so every
+# ordinary search is an index range scan. Contains-matches use `search_text` through SQLite FTS5
+# (trigram) or a PostgreSQL pg_trgm index, both made by migration 0003_search.
+Customer.search_name = mapped_column("search_name", String(255), default="", nullable=False)  # "first last"
+Customer.search_name_rev = mapped_column("search_name_rev", String(255), default="", nullable=False)
+Customer.search_phone = mapped_column("search_phone", String(20))  # national significant digits
+Customer.search_company = mapped_column("search_company", String(255), default="", nullable=False)
+Customer.search_text = mapped_column("search_text", Text, default="", nullable=False)  # for contains
+Customer.birth_month = mapped_column("birth_month", SmallInteger)  # month of date_of_birth, for its filter
+
+LIVE = Customer.merged_into_id.is_(None)
+
+
+def _live_index(name: str, *columns) -> Index:
+    """An index over customers that are not merged away (the only ones lists and search show)."""
+    return Index(name, *columns, sqlite_where=LIVE, postgresql_where=LIVE)
+
+
+SEARCH_INDEXES = (
+    _live_index("ix_customer_search_name", Customer.business_id, Customer.search_name, Customer.id),
+    _live_index("ix_customer_search_name_rev", Customer.business_id, Customer.search_name_rev, Customer.id),
+    _live_index("ix_customer_search_phone", Customer.business_id, Customer.search_phone),
+    _live_index("ix_customer_search_company", Customer.business_id, Customer.search_company),
+    _live_index(
+        "ix_customer_placeholders", Customer.business_id, Customer.is_dummy, Customer.search_name, Customer.id
+    ),
+    _live_index("ix_customer_sort_created", Customer.business_id, Customer.created_at, Customer.id),
+    _live_index("ix_customer_sort_updated", Customer.business_id, Customer.updated_at, Customer.id),
+    _live_index("ix_customer_sort_last_visit", Customer.business_id, Customer.last_visit_at, Customer.id),
+    _live_index("ix_customer_sort_bookings", Customer.business_id, Customer.total_bookings, Customer.id),
+    _live_index("ix_customer_sort_spent", Customer.business_id, Customer.total_spent, Customer.id),
+    _live_index("ix_customer_sort_points", Customer.business_id, Customer.points_balance, Customer.id),
+    _live_index(
+        "ix_customer_birth_month",
+        Customer.business_id,
+        Customer.birth_month,
+        Customer.search_name,
+        Customer.id,
+    ),
+    # "Has an upcoming booking": the booked future bookings of a business, to count from.
+    Index("ix_booking_upcoming", Booking.business_id, Booking.status, Booking.starts_at, Booking.customer_id),
+)

@@ -1,0 +1,32 @@
+"""`flask recount`: repair every customer's counters from the records."""
+
+import time
+
+import click
+from sqlalchemy import func, select
+
+from webapp.bookings import bp
+from webapp.bookings.counters import recount
+from webapp.extensions import db
+from webapp.models import Business
+
+
+@bp.cli.command("recount")
+@click.option("--business", "business_name", default=None, help="Only this business (by name).")
+def recount_command(business_name: str | None) -> None:
+    """Recompute the customers' booking counters from their bookings and report how many were wrong."""
+    business_id = None
+    if business_name:
+        business_id = db.session.scalar(
+            select(Business.id).where(func.lower(Business.name) == business_name.lower())
+        )
+        if business_id is None:
+            raise click.UsageError(f"No business called {business_name!r}.")
+    started = time.perf_counter()
+    wrong = recount(business_id=business_id)
+    db.session.commit()
+    seconds = time.perf_counter() - started
+    if wrong:
+        click.echo(f"Fixed the counters of {wrong:,} customer{'s' if wrong != 1 else ''} in {seconds:.1f} s.")
+    else:
+        click.echo(f"All counters were already right (checked in {seconds:.1f} s).")

@@ -1,0 +1,226 @@
+"""Booking rules: create, complete, cancel, no-show, reschedule, delete; each keeps the customer's counters.
+
+Counters move with SQL UPDATEs in the caller's transaction (never through ORM attributes, so a booking
+never bumps `Customer.version` and never makes an open edit form stale). Status changes are
+compare-and-set UPDATEs on the booking, so two desks pressing "Complete" at once count it once.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import delete, update
+
+from webapp.audit import record
+from webapp.bookings.counters import deltas_for, forget_counters, move_counters, refresh_visits
+from webapp.bookings.rules import (
+    check_blacklist,
+    check_price,
+    check_times,
+    customer_of,
+    location_of,
+    overlap_message,
+    overlapping,
+    picker_override_reason,
+)
+from webapp.errors import RuleBroken
+from webapp.extensions import db
+from webapp.models import Booking, Business, Customer, StaffUser, utcnow
+
+STATUS_LABELS = {"booked": "booked", "completed": "completed", "cancelled": "cancelled", "no_show": "no-show"}
+
+
+def create_booking(
+    business: Business,
+    actor: StaffUser,
+    *,
+    customer_id,
+    location_id,
+    starts_at: datetime,
+    ends_at: datetime,
+    service: str,
+    staff_name: str = "",
+    price: int = 0,
+    notes: str = "",
+    override_reason: str = "",
+    override_event_id=None,
+    allow_overlap: bool = False,
+) -> Booking:
+    """Book a customer; every rule is checked before anything is written. Caller commits.
+
+    A blacklisted customer needs a manager's `override_reason`, or `override_event_id`: the audit
+    event of the override the same manager just made in the calendar picker.
+    """
+    customer = customer_of(business, customer_id)
+    if not override_reason.strip() and override_event_id:
+        override_reason = picker_override_reason(customer, actor, override_event_id)
+    location = location_of(business, location_id)
+    check_times(starts_at, ends_at)
+    check_price(price)
+    if not service.strip():
+        raise RuleBroken("service", "Say what the booking is for.")
+    overridden = check_blacklist(customer, actor, override_reason)
+    clashes = overlapping(customer, starts_at, ends_at)
+    if clashes and not allow_overlap:
+        raise RuleBroken(
+            "allow_overlap", overlap_message(customer, clashes, business.timezone), clashes=clashes
+        )
+    booking = Booking(
+        business_id=business.id,
+        customer_id=customer.id,
+        location_id=location.id,
+        service=service.strip(),
+        staff_name=staff_name.strip(),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        price=price,
+        notes=notes.strip(),
+        status="booked",
+        created_by_id=actor.id,
+    )
+    db.session.add(booking)
+    db.session.flush()
+    move_counters(customer.id, total_bookings=1)
+    record(
+        actor,
+        "booking.created",
+        customer,
+        booking_id=str(booking.id),
+        service=booking.service,
+        location=location.name,
+        starts_at=starts_at.isoformat(),
+        price=price,
+    )
+    if overridden:
+        record(
+            actor,
+            "booking.blacklist_override",
+            customer,
+            booking_id=str(booking.id),
+            reason=override_reason.strip(),
+            blacklist_reason=customer.blacklist_reason,
+        )
+    forget_counters(customer.id)
+    return booking
+
+
+def complete_booking(booking: Booking, actor: StaffUser) -> Booking:
+    """The customer came: a visit, and the price counts as spent. Caller commits."""
+    return change_status(booking, actor, "completed")
+
+
+def cancel_booking(booking: Booking, actor: StaffUser, by: str) -> Booking:
+    """Cancelled by the customer or by the business. Caller commits."""
+    if by not in ("customer", "business"):
+        raise RuleBroken("by", "Say who cancelled: the customer or the business.")
+    return change_status(booking, actor, "cancelled", cancelled_by=by)
+
+
+def mark_no_show(booking: Booking, actor: StaffUser) -> Booking:
+    """The customer did not come. Caller commits."""
+    return change_status(booking, actor, "no_show")
+
+
+VERBS = {"completed": "completed", "cancelled": "cancelled", "no_show": "marked as a no-show"}
+
+
+def change_status(
+    booking: Booking, actor: StaffUser, status: str, cancelled_by: str | None = None
+) -> Booking:
+    """Move a booked booking to `status` exactly once, and move the counters with it."""
+    if booking.status != "booked":
+        raise RuleBroken(None, transition_refusal(booking.status, status))
+    done = db.session.execute(
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.status == "booked")
+        .values(status=status, cancelled_by=cancelled_by, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # someone else changed it between our read and our write
+        db.session.refresh(booking)
+        raise RuleBroken(None, transition_refusal(booking.status, status))
+    db.session.refresh(booking)
+    move_counters(booking.customer_id, **deltas_for(booking))
+    if status == "completed":
+        refresh_visits(booking.business_id, booking.customer_id)
+    record(
+        actor,
+        f"booking.{status}",
+        db.session.get(Customer, booking.customer_id),
+        booking_id=str(booking.id),
+        status=["booked", status],
+        **({"cancelled_by": cancelled_by} if cancelled_by else {}),
+    )
+    forget_counters(booking.customer_id)
+    return booking
+
+
+def transition_refusal(current: str, wanted: str) -> str:
+    """Why a booking in `current` cannot become `wanted`."""
+    if current == wanted == "cancelled":
+        return "This booking is already cancelled."
+    if current == wanted:
+        return f"This booking is already {STATUS_LABELS[current]}."
+    if current == "cancelled":
+        return f"This booking was cancelled, so it cannot be {VERBS[wanted]}."
+    return f"This booking is already {STATUS_LABELS[current]}; only a booked one can be {VERBS[wanted]}."
+
+
+def reschedule_booking(booking: Booking, actor: StaffUser, starts_at: datetime, ends_at: datetime) -> Booking:
+    """Move a booked booking to a new time. Caller commits."""
+    check_times(starts_at, ends_at)
+    if booking.status != "booked":
+        raise RuleBroken(
+            None, f"Only a booked booking can be moved; this one is {STATUS_LABELS[booking.status]}."
+        )
+    old = booking.starts_at
+    done = db.session.execute(
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.status == "booked")
+        .values(starts_at=starts_at, ends_at=ends_at, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(booking)
+    if done.rowcount != 1:
+        raise RuleBroken(
+            None, f"Only a booked booking can be moved; this one is {STATUS_LABELS[booking.status]}."
+        )
+    record(
+        actor,
+        "booking.rescheduled",
+        db.session.get(Customer, booking.customer_id),
+        booking_id=str(booking.id),
+        starts_at=[old.isoformat(), starts_at.isoformat()],
+    )
+    return booking
+
+
+def not_movable(booking: Booking) -> str:
+    """Why this booking cannot be moved."""
+    return f"Only a booked booking can be moved; this one is {STATUS_LABELS[booking.status]}."
+
+
+def delete_booking(booking: Booking, actor: StaffUser) -> None:
+    """Remove a booking entered by mistake, taking it out of every counter. Caller commits."""
+    business_id, customer_id = booking.business_id, booking.customer_id
+    deltas, status = deltas_for(booking), booking.status
+    done = db.session.execute(
+        delete(Booking)
+        .where(Booking.id == booking.id, Booking.status == status)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
+        raise RuleBroken(None, "This booking changed or was removed meanwhile; reload and try again.")
+    db.session.expunge(booking)
+    move_counters(customer_id, total_bookings=-1, **{k: -v for k, v in deltas.items()})
+    if status == "completed":
+        refresh_visits(business_id, customer_id)
+    record(
+        actor,
+        "booking.deleted",
+        db.session.get(Customer, customer_id),
+        booking_id=str(booking.id),
+        status=status,
+        service=booking.service,
+        starts_at=booking.starts_at.isoformat(),
+        price=booking.price,
+    )
+    forget_counters(customer_id)
