@@ -226,14 +226,17 @@ LIST_COLUMNS = (
 )
 
 
+LIST_OPTIONS = (
+    load_only(*LIST_COLUMNS),
+    lazyload(Customer.tags),
+    lazyload(Customer.locations),
+    lazyload(Customer.consents),
+)
+
+
 def load_options():
     """Customers for a list: the columns a row shows, no collection (`page_tags` has the tags)."""
-    return (
-        load_only(*LIST_COLUMNS),
-        lazyload(Customer.tags),
-        lazyload(Customer.locations),
-        lazyload(Customer.consents),
-    )
+    return LIST_OPTIONS
 
 
 def page_tags(business, customers: list) -> dict:
