@@ -1,10 +1,10 @@
 """Reading duplicate candidates: one page of pairs, one customer's pairs, finding the other of a merge."""
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
-from webapp.merge.candidates import REASON_LABELS, bare, live
+from webapp.merge.candidates import REASON_LABELS, bare
 from webapp.models import Customer, DuplicateCandidate
 
 
@@ -88,30 +88,16 @@ def candidates_of(customer: Customer) -> list[tuple[DuplicateCandidate, Customer
     return [tuple(r) for r in rows]
 
 
-def find_customers(business_id: int, q: str, exclude_id=None, limit: int = 20) -> list[Customer]:
-    """Live customers matching a name start, an email start or phone digits (to pick the other of a merge)."""
-    digits = "".join(ch for ch in q if ch.isdigit())
-    text = q.strip().lower()
-    if len(digits) >= 4 and len(digits) >= len(text.replace(" ", "")) - 2:
-        match = Customer.phone.contains(digits[1:] if digits.startswith("0") else digits)
-    elif "@" in text:
-        match = Customer.email_normalized.startswith(text)
-    else:
-        words = text.split()
-        if not words:
-            return []
-        full = func.lower(Customer.first_name + " " + Customer.last_name)
-        match = and_(
-            *(
-                or_(
-                    func.lower(Customer.first_name).startswith(w),
-                    func.lower(Customer.last_name).startswith(w),
-                    full.contains(w),
-                )
-                for w in words
-            )
-        )
-    query = select(Customer).where(live(business_id), match).order_by(Customer.last_name, Customer.first_name)
-    if exclude_id is not None:
-        query = query.where(Customer.id != exclude_id)
-    return list(db.session.scalars(query.limit(limit).options(*bare(Customer))))
+def find_customers(business, q: str, exclude_id=None, limit: int = 20) -> list[Customer]:
+    """Live customers matching what was typed, best first: the customer search's own (indexed) ranking."""
+    from werkzeug.datastructures import MultiDict
+
+    from webapp.customers.criteria import parse_criteria
+    from webapp.customers.search import find_customers as search
+
+    criteria = parse_criteria(MultiDict({"q": q}), business.timezone, default_limit=limit + 1)
+    criteria.limit, criteria.page = limit + 1, 1
+    if not criteria.q:
+        return []
+    found = search(business, criteria, with_count=False).customers
+    return [c for c in found if c.id != exclude_id][:limit]

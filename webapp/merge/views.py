@@ -165,7 +165,7 @@ def _choose_other(anchor: Customer):
         "results",
         anchor=anchor,
         q=q,
-        found=queries.find_customers(current_user.business_id, q, exclude_id=anchor.id) if q else [],
+        found=queries.find_customers(current_user.business, q, exclude_id=anchor.id) if q else [],
         pairs=queries.candidates_of(anchor),
         describe=candidates.describe,
     )

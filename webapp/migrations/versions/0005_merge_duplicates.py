@@ -1,7 +1,7 @@
 """duplicate candidates, dismissed pairs, match keys, contact history
 
 Revision ID: 0005_merge
-Revises: 0001
+Revises: 0003_search
 Create Date: 2026-11-22 00:15:29.508147
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0005_merge"
-down_revision = "0001"
+down_revision = "0003_search"  # re-chained after merging the customers and search branches
 branch_labels = None
 depends_on = None
 
