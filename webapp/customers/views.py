@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import NotFound
 
+from webapp.blacklist.evasion import evasion_for, flash_evasion
 from webapp.bookings.profile import profile_context
 from webapp.customers import bp, services
 from webapp.customers.editing import (
@@ -99,6 +100,7 @@ def commit_created(form: CustomerForm, customer, walk_in: bool):
             return to_profile(done)
         raise
     what = "Walk-in added" if walk_in else "Customer added"
+    flash_evasion(customer)
     return to_profile(customer, f"{what}: {customer.display_name}.")
 
 
@@ -130,6 +132,7 @@ def edit(customer_id):
             apply_errors(form, e)
         else:
             db.session.commit()
+            flash_evasion(customer)
             return to_profile(customer, "Changes saved." if changed else "Nothing changed.")
     status = 409 if stale is not None else (422 if form.errors else 200)
     return page_or_block(
@@ -171,8 +174,14 @@ def validate_field():
     except RuleBroken as e:
         form[field].errors = [message_for(field, e.message, (e.extra.get("duplicates") or {}).get(field))]
     customer_id = exclude if _excluded(exclude) else None
+    restricted = evasion_for(g.business, **{field: value}, exclude_id=customer_id)
     return render_template(
-        "customers/_contact_field.html", form=form, name=field, ok=ok, customer_id=customer_id
+        "customers/_contact_field.html",
+        form=form,
+        name=field,
+        ok=ok,
+        customer_id=customer_id,
+        restricted=restricted,
     )
 
 

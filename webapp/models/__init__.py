@@ -12,6 +12,13 @@ from webapp.models.customer import (
     customer_location,
     customer_tag,
 )
+from webapp.models.merge import (
+    CustomerContactHistory,
+    CustomerMatchKey,
+    DismissedPair,
+    DuplicateCandidate,
+    DuplicateScan,
+)
 from webapp.models.staff import StaffUser
 from webapp.models.submission import FormSubmission
 
@@ -20,7 +27,12 @@ __all__ = [
     "Booking",
     "Business",
     "Customer",
+    "CustomerContactHistory",
+    "CustomerMatchKey",
     "CustomerConsent",
+    "DismissedPair",
+    "DuplicateCandidate",
+    "DuplicateScan",
     "FormSubmission",
     "Location",
     "MarketingPreference",

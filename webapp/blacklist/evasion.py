@@ -1,0 +1,56 @@
+"""Ban evasion on the customer forms: warn when an email or phone is (or was) a restricted customer's."""
+
+import phonenumbers
+from flask import flash
+from markupsafe import Markup
+
+from webapp.blacklist import customer_url
+from webapp.blacklist.services import ban_evasion_matches
+from webapp.models import Business, Customer
+
+
+def normalized_phone(raw: str | None, region: str) -> str | None:
+    """The number in E.164 as the customer forms store it, or None when it is not a valid number."""
+    if not raw or not raw.strip():
+        return None
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def evasion_for(business: Business, email: str | None = None, phone: str | None = None, exclude_id=None):
+    """Restricted customers whose present or former email or phone is this one (as typed)."""
+    return ban_evasion_matches(
+        business.id,
+        (email or "").strip().lower() or None,
+        normalized_phone(phone, business.phone_region),
+        exclude_id=exclude_id,
+    )
+
+
+def evasion_message(matches: list[Customer]) -> Markup:
+    """ "This email or phone is (or was) used by <Name>, who is blacklisted: reason." (names linked)."""
+    parts = []
+    for c in matches:
+        what = "blacklisted" if c.restriction == "block" else "flagged with a warning"
+        parts.append(
+            Markup('<a href="{}">{}</a>, who is {} ({})').format(
+                customer_url(c), c.display_name, what, c.blacklist_reason
+            )
+        )
+    return Markup("Possible ban evasion: this email or phone is, or was, used by {}.").format(
+        Markup("; ").join(parts)
+    )
+
+
+def flash_evasion(customer: Customer) -> None:
+    """After saving a customer, warn if their contact details belong (or belonged) to a restricted one."""
+    matches = ban_evasion_matches(
+        customer.business_id, customer.email_normalized, customer.phone, exclude_id=customer.id
+    )
+    if matches:
+        flash(evasion_message(matches), "warning")

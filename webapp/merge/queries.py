@@ -1,0 +1,103 @@
+"""Reading duplicate candidates: one page of pairs, one customer's pairs, finding the other of a merge."""
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import aliased
+
+from webapp.extensions import db
+from webapp.merge.candidates import REASON_LABELS, bare
+from webapp.models import Customer, DuplicateCandidate
+
+
+def list_candidates(business_id: int, page: int = 1, per_page: int = 25, reason: str = ""):
+    """One page of candidate pairs, best first: [(candidate, customer_a, customer_b)] and has_next.
+
+    Two steps on purpose: the page of pairs comes from the index alone, then its customers by id,
+    so no planner (even one with stale statistics after a bulk load) joins every pair first."""
+    query = (
+        select(DuplicateCandidate)
+        .where(DuplicateCandidate.business_id == business_id)
+        .order_by(
+            DuplicateCandidate.score.desc(),
+            DuplicateCandidate.customer_a_id.desc(),
+            DuplicateCandidate.customer_b_id.desc(),
+        )
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
+    )
+    if reason in REASON_LABELS:
+        query = query.where(_has_reason(reason))
+    pairs = db.session.scalars(query).all()
+    has_next, pairs = len(pairs) > per_page, pairs[:per_page]
+    ids = {c.customer_a_id for c in pairs} | {c.customer_b_id for c in pairs}
+    people = (
+        {
+            c.id: c
+            for c in db.session.scalars(
+                select(Customer).where(Customer.id.in_(list(ids))).options(*bare(Customer))
+            )
+        }
+        if ids
+        else {}
+    )
+    # Merging and anonymizing remove a customer's pairs; this only guards against a stale row.
+    usable = lambda c: c is not None and c.merged_into_id is None and c.anonymized_at is None  # noqa: E731
+    rows = [
+        (cand, people.get(cand.customer_a_id), people.get(cand.customer_b_id))
+        for cand in pairs
+        if usable(people.get(cand.customer_a_id)) and usable(people.get(cand.customer_b_id))
+    ]
+    return rows, has_next
+
+
+def _has_reason(reason: str):
+    """SQL: the comma-separated reasons (with an optional ":typos" suffix) include `reason`."""
+    col = DuplicateCandidate.reasons
+    return or_(
+        col == reason,
+        col.like(f"{reason},%"),
+        col.like(f"%,{reason}"),
+        col.like(f"%,{reason},%"),
+        col.like(f"{reason}:%"),
+        col.like(f"%,{reason}:%"),
+    )
+
+
+def candidates_of(customer: Customer) -> list[tuple[DuplicateCandidate, Customer]]:
+    """The stored candidate pairs of one customer: (candidate, the other customer), best first."""
+    other = aliased(Customer)
+    rows = db.session.execute(
+        select(DuplicateCandidate, other)
+        .join(
+            other,
+            or_(
+                and_(
+                    DuplicateCandidate.customer_a_id == customer.id,
+                    other.id == DuplicateCandidate.customer_b_id,
+                ),
+                and_(
+                    DuplicateCandidate.customer_b_id == customer.id,
+                    other.id == DuplicateCandidate.customer_a_id,
+                ),
+            ),
+        )
+        .where(DuplicateCandidate.business_id == customer.business_id, other.merged_into_id.is_(None))
+        .order_by(DuplicateCandidate.score.desc())
+        .limit(20)
+        .options(*bare(other))
+    ).all()
+    return [tuple(r) for r in rows]
+
+
+def find_customers(business, q: str, exclude_id=None, limit: int = 20) -> list[Customer]:
+    """Live customers matching what was typed, best first: the customer search's own (indexed) ranking."""
+    from werkzeug.datastructures import MultiDict
+
+    from webapp.customers.criteria import parse_criteria
+    from webapp.customers.search import find_customers as search
+
+    criteria = parse_criteria(MultiDict({"q": q}), business.timezone, default_limit=limit + 1)
+    criteria.limit, criteria.page = limit + 1, 1
+    if not criteria.q:
+        return []
+    found = search(business, criteria, with_count=False).customers
+    return [c for c in found if c.id != exclude_id][:limit]

@@ -1,0 +1,328 @@
+"""Merge two customers into one (everything moves, the source becomes a pointer), transfer bookings, undo."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from webapp.audit import record
+from webapp.blacklist.contacts import not_remembered
+from webapp.bookings.counters import ZERO, recount
+from webapp.database import utcnow
+from webapp.errors import RuleBroken
+from webapp.extensions import db
+from webapp.merge import candidates, rows
+from webapp.models import AuditEvent, Customer, CustomerContactHistory, Location, StaffUser, Tag
+from webapp.models.customer import customer_location, customer_tag
+
+# Fields the manager chooses between (the target's value unless empty).
+CHOICE_FIELDS = (
+    ("first_name", "First name"),
+    ("last_name", "Last name"),
+    ("email", "Email"),
+    ("phone", "Phone"),
+    ("date_of_birth", "Date of birth"),
+    ("company", "Company"),
+    ("address", "Address"),
+    ("source", "Source"),
+    ("custom_field_value", "Custom field"),
+)
+# How the preview and the history name the fields a merge may change.
+FIELD_LABELS = {
+    **dict(CHOICE_FIELDS),
+    "notes": "Notes",
+    "is_dummy": "Placeholder",
+    "blacklist_reason": "Restriction reason",
+    "blacklist_level": "Restriction",
+    "blacklist_expires_on": "Restriction lapses",
+}
+NOTES_CHOICES = ("join", "target", "source")
+NOTES_MAX = 1000
+RESTRICTION_FIELDS = (
+    "blacklisted_at",
+    "blacklist_reason",
+    "blacklist_level",
+    "blacklist_expires_on",
+    "blacklisted_by_id",
+    "blacklist_reviewed_at",
+    "blacklist_reviewed_by_id",
+)
+# Everything a merge may change on either record, saved in the audit event for undo.
+SNAPSHOT_FIELDS = (
+    *(name for name, _ in CHOICE_FIELDS),
+    "email_normalized",
+    "notes",
+    "is_dummy",
+    "dummy_label",
+    *RESTRICTION_FIELDS,
+)
+
+
+@dataclass
+class Plan:
+    """What a merge will do: the survivor's new values and the rows that move."""
+
+    values: dict
+    changed: dict  # field -> (old, new) on the target
+    moves: dict  # label -> count
+    tags_added: list = field(default_factory=list)
+    locations_added: list = field(default_factory=list)
+    consents_from_source: int = 0
+    restriction_carried: bool = False
+    notes: str = ""
+
+
+def _json(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _unjson(name: str, value):
+    if value is None:
+        return None
+    column = Customer.__table__.c[name]
+    if name in ("blacklisted_at", "blacklist_reviewed_at"):
+        return datetime.fromisoformat(value)
+    if column.type.python_type is date:
+        return date.fromisoformat(value)
+    return value
+
+
+def snapshot(customer: Customer) -> dict:
+    """The fields a merge may change, JSON-ready."""
+    return {name: _json(getattr(customer, name)) for name in SNAPSHOT_FIELDS}
+
+
+def check_pair(source: Customer, target: Customer, business_id: int) -> None:
+    """Refuse merges that make no sense, with a message that says why (nothing written yet)."""
+    if source.business_id != business_id or target.business_id != business_id:
+        raise RuleBroken(None, "These customers belong to different businesses and cannot be merged.")
+    if source.id == target.id:
+        raise RuleBroken(None, "A customer cannot be merged with itself. Choose two different customers.")
+    for who, c in (("The duplicate", source), ("The survivor", target)):
+        if c.merged_into_id is not None:
+            raise RuleBroken(
+                None,
+                f"{who} ({c.display_name}) was already merged into another customer"
+                f"{f' on {c.merged_at:%-d %b %Y}' if c.merged_at else ''}. Merge with that customer instead.",
+                merged_into_id=str(c.merged_into_id),
+            )
+        if c.anonymized_at is not None:
+            raise RuleBroken(None, f"{who} was anonymized; an anonymized customer cannot be merged.")
+
+
+def default_choices(source: Customer, target: Customer) -> dict:
+    """The target's value unless it is empty and the source's is filled; notes are joined."""
+    choices = {
+        name: ("source" if not getattr(target, name) and getattr(source, name) else "target")
+        for name, _ in CHOICE_FIELDS
+    }
+    choices["notes"] = "join"
+    return choices
+
+
+def joined_notes(source: Customer, target: Customer, how: str) -> str:
+    """The survivor's notes for a notes choice."""
+    if how == "source":
+        return source.notes or ""
+    if how == "target":
+        return target.notes or ""
+    parts = [n.strip() for n in (target.notes, source.notes) if n and n.strip()]
+    return "\n\n".join(dict.fromkeys(parts))
+
+
+def plan_merge(source: Customer, target: Customer, choices: dict) -> Plan:
+    """Work out the survivor's values and what moves, checking the result is a valid customer."""
+    choices = {**default_choices(source, target), **{k: v for k, v in (choices or {}).items() if v}}
+    values = {}
+    for name, _ in CHOICE_FIELDS:
+        values[name] = getattr(source if choices[name] == "source" else target, name)
+    values["email_normalized"] = (values["email"] or "").strip().lower() or None
+    how = choices["notes"] if choices["notes"] in NOTES_CHOICES else "join"
+    values["notes"] = joined_notes(source, target, how)
+    if len(values["notes"]) > NOTES_MAX:
+        raise RuleBroken(
+            "notes",
+            f"Joined, the notes are {len(values['notes']):,} characters, over the {NOTES_MAX:,} limit. "
+            "Keep one side's notes (you can add to them after the merge).",
+        )
+    values["is_dummy"] = source.is_dummy and target.is_dummy
+    values["dummy_label"] = target.dummy_label if target.is_dummy and values["is_dummy"] else ""
+    if not values["is_dummy"]:
+        if not (values["first_name"] or "").strip():
+            raise RuleBroken(
+                "first_name", "The merged customer needs a first name: choose the side that has one."
+            )
+        if not values["email"] and not values["phone"]:
+            raise RuleBroken(
+                "email", "The merged customer needs an email or a phone: choose a side that has one."
+            )
+    carried = _stricter(source, target)
+    if carried:
+        values.update({name: getattr(source, name) for name in RESTRICTION_FIELDS})
+    changed = {
+        name: (getattr(target, name), v)
+        for name, v in values.items()
+        if getattr(target, name) != v and name != "email_normalized"
+    }
+    return Plan(
+        values=values,
+        changed=changed,
+        moves=rows.count_movable(source.business_id, source.id),
+        tags_added=rows.links_added(Tag, customer_tag, "tag_id", source, target),
+        locations_added=rows.links_added(Location, customer_location, "location_id", source, target),
+        consents_from_source=len(rows.consents_of(source.id)),
+        restriction_carried=bool(carried),
+        notes=how,
+    )
+
+
+def _stricter(source: Customer, target: Customer) -> bool:
+    """True when the duplicate's restriction is stricter than the survivor's (so it must carry over)."""
+    rank = {None: 0, "warn": 1, "block": 2}
+    return rank[source.restriction] > rank[target.restriction]
+
+
+def lock_pair(source: Customer, target: Customer) -> None:
+    """Lock both rows (PostgreSQL: SELECT … FOR UPDATE, in id order) and reload them as committed."""
+    db.session.execute(
+        select(Customer)
+        .where(Customer.id.in_(sorted([source.id, target.id])))
+        .order_by(Customer.id)
+        .with_for_update()
+        .options(*candidates.bare(Customer))  # the link tables are read by business below, not here
+        .execution_options(populate_existing=True)
+    ).all()
+
+
+def check_versions(source: Customer, target: Customer, expected: dict | None) -> None:
+    """Refuse when either record changed since the manager opened the merge screen."""
+    for c, key in ((source, "source"), (target, "target")):
+        want = (expected or {}).get(key)
+        if want is not None and int(want) != c.version:
+            raise RuleBroken(
+                None,
+                f"{c.display_name} was changed by someone else since you opened this screen. "
+                "Review the records again before merging.",
+            )
+
+
+def merge_customers(
+    source: Customer,
+    target: Customer,
+    choices: dict | None,
+    actor: StaffUser,
+    expected_versions: dict | None = None,
+) -> AuditEvent:
+    """Move everything of `source` to `target` and leave `source` as a pointer. Caller commits.
+
+    On any error the caller must roll back: nothing is half done once the transaction is undone."""
+    check_pair(source, target, actor.business_id)
+    lock_pair(source, target)
+    check_pair(source, target, actor.business_id)  # again, now that the rows are locked and fresh
+    check_versions(source, target, expected_versions)
+    plan = plan_merge(source, target, choices or {})
+    merged_at = utcnow()
+    log = {
+        "source_id": str(source.id),
+        "source_name": source.display_name,
+        "target_name": target.display_name,
+        "merged_at": merged_at.isoformat(),
+        "source_before": snapshot(source),
+        "target_before": snapshot(target),
+        "fields": {k: {"old": _json(o), "new": _json(n)} for k, (o, n) in plan.changed.items()},
+        "notes_choice": plan.notes,
+    }
+    log["moved"] = rows.move_rows(target.business_id, source.id, target.id)
+    log.update(rows.merge_links(source, target))
+    log["consents"] = rows.merge_consents(source, target)
+    try:
+        _apply_values(source, target, plan, merged_at)
+    except StaleDataError:
+        raise RuleBroken(
+            None, "Someone else changed one of these customers at the same moment. Try again."
+        ) from None
+    log["points"] = rows.move_points(source, target)
+    log["contact_history_ids"] = _remember_contacts(source, target, log["source_before"])
+    log["candidates"] = candidates.forget_candidates(target.business_id, [source.id])
+    recount(business_id=target.business_id, customer_ids=[target.id])
+    event = record(actor, "customer.merged", target, **log)
+    record(actor, "customer.merged_away", source, into_id=str(target.id), into_name=target.display_name)
+    db.session.flush()
+    return event
+
+
+def _apply_values(source: Customer, target: Customer, plan: Plan, merged_at: datetime) -> None:
+    """Free the source's unique contact details, then give the target its chosen values."""
+    with not_remembered(db.session):  # the duplicate's details are remembered as "merged" instead
+        source.email = source.email_normalized = source.phone = None
+        source.merged_into_id, source.merged_at = target.id, merged_at
+        db.session.flush()
+        for name, value in plan.values.items():
+            setattr(target, name, value)
+        target.updated_at = merged_at  # bumps the version: open edit forms of the survivor become stale
+        db.session.flush()
+    db.session.execute(
+        update(Customer)
+        .where(Customer.id == source.id)
+        .values(**ZERO)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _remember_contacts(source: Customer, target: Customer, before: dict) -> list[int]:
+    """The duplicate's email and phone become former contact details of the survivor (ban evasion)."""
+    if not before["email_normalized"] and not before["phone"]:
+        return []
+    row = CustomerContactHistory(
+        business_id=target.business_id,
+        customer_id=target.id,
+        email_normalized=before["email_normalized"],
+        phone=before["phone"],
+        why="merged",
+    )
+    db.session.add(row)
+    db.session.flush()
+    return [row.id]
+
+
+def transfer_bookings(
+    source: Customer,
+    target: Customer,
+    actor: StaffUser | None,
+    actor_label: str | None = None,
+    business_id: int | None = None,
+) -> int:
+    """Move every booking of `source` to `target` (both stay customers); returns how many. Caller commits.
+
+    For an API key pass actor=None, its `actor_label` and the key's `business_id`."""
+    business_id = business_id if business_id is not None else actor.business_id
+    check_pair(source, target, business_id)
+    lock_pair(source, target)
+    check_pair(source, target, business_id)
+    moved = rows.move_rows(business_id, source.id, target.id, only=("booking",)).get("booking", [])
+    if not moved:
+        raise RuleBroken(None, f"{source.display_name} has no bookings to transfer.")
+    recount(business_id=target.business_id, customer_ids=[source.id, target.id])
+    record(
+        actor,
+        "customer.bookings_transferred",
+        target,
+        actor_label=actor_label,
+        from_id=str(source.id),
+        from_name=source.display_name,
+        bookings=moved,
+    )
+    record(
+        actor,
+        "customer.bookings_transferred_away",
+        source,
+        actor_label=actor_label,
+        to_id=str(target.id),
+        to_name=target.display_name,
+        count=len(moved),
+    )
+    db.session.flush()
+    return len(moved)
