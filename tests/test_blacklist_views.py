@@ -3,9 +3,9 @@
 from datetime import date, timedelta
 
 import pytest
-from helpers import HX, HX_BOOSTED
 from sqlalchemy import select
 
+from helpers import HX, HX_BOOSTED
 from webapp.blacklist import services
 from webapp.extensions import db
 from webapp.models import AuditEvent

@@ -3,9 +3,9 @@
 from datetime import date
 
 import pytest
-from helpers import HX, HX_BOOSTED
 from sqlalchemy import select
 
+from helpers import HX, HX_BOOSTED
 from webapp.bookings.counters import recount
 from webapp.extensions import db
 from webapp.merge.candidates import refresh_duplicates

@@ -109,7 +109,6 @@ def bench_merge(bookings: int = 10_000, rounds: int = 3) -> dict:
 def bench_duplicates(app, customers: int) -> dict:
     """Demo data, the bulk refresh, and the /duplicates page (median of 5 requests, pages 1 and 2)."""
     from helpers import sign_in
-
     from webapp.demo import DEMO_STAFF, load_demo
     from webapp.merge.candidates import refresh_duplicates
 

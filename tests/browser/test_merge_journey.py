@@ -4,7 +4,6 @@ from datetime import date
 
 from browser_support import assert_accessible, htmx_loaded, sign_in_browser
 from helpers import PASSWORD
-
 from webapp.bookings.counters import recount
 from webapp.extensions import db
 from webapp.merge.candidates import refresh_duplicates
