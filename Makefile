@@ -20,8 +20,12 @@ run: $(BIN)/activate
 test: $(BIN)/activate
 	$(BIN)/pytest
 
+# Search and list over HTTP (1,000,000 customers unless BENCH_ARGS says otherwise), the profile,
+# and a 10,000-booking merge. Add --database-url / --postgres to each for PostgreSQL.
 bench: $(BIN)/activate
 	$(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)
+	$(BIN)/python tests/benchmarks/bench_profile.py $(PROFILE_ARGS)
+	$(BIN)/python tests/benchmarks/bench_merge.py $(MERGE_ARGS)
 
 lint: $(BIN)/activate
 	$(BIN)/ruff check webapp tests
