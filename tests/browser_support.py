@@ -24,3 +24,11 @@ def assert_accessible(page, context: str = "") -> None:
 def htmx_loaded(page) -> bool:
     """True when htmx ran on the page (so the SRI check passed)."""
     return page.evaluate("typeof window.htmx !== 'undefined' && !!window.htmx.version")
+
+
+def wait_htmx_idle(page) -> None:
+    """Wait until htmx has no request in flight and has settled its last swap (new content's hx-*
+    attributes are wired during the settle step, about 20 ms after the swap)."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )

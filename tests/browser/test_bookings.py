@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
-from browser_support import assert_accessible, htmx_loaded, sign_in_browser
+from browser_support import assert_accessible, htmx_loaded, sign_in_browser, wait_htmx_idle
 from helpers import PASSWORD
 
 
@@ -24,6 +24,7 @@ def pick_customer(page, typed: str, name: str) -> None:
     box = page.get_by_role("searchbox", name="Customer")
     box.fill(typed)
     page.locator(".picker-option", has_text=name).first.wait_for()
+    wait_htmx_idle(page)
     box.press("ArrowDown")
     page.keyboard.press("Enter")
     page.locator(".picker-chosen", has_text=name).wait_for()

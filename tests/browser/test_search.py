@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from browser_support import assert_accessible, htmx_loaded, sign_in_browser
+from browser_support import assert_accessible, htmx_loaded, sign_in_browser, wait_htmx_idle
 from helpers import PASSWORD
 
 
@@ -80,6 +80,7 @@ def test_the_picker_picks_with_the_keyboard(desk, make_user, make_customer):
     desk.goto(desk.base + "/picker")
     desk.get_by_role("searchbox", name="Customer").fill("jose")
     expect(desk.locator("#picker-results [data-result]")).to_have_count(1)
+    wait_htmx_idle(desk)
     desk.get_by_role("searchbox", name="Customer").focus()
     desk.keyboard.press("ArrowDown")
     desk.keyboard.press("Enter")

@@ -3,7 +3,7 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, Index, SmallInteger, String, Table, Text, Uuid
+from sqlalchemy import Column, ForeignKey, Index, SmallInteger, String, Table, Text, Uuid, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.database import UTCDateTime, utcnow
@@ -134,9 +134,28 @@ class Customer(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
-    tags: Mapped[list[Tag]] = relationship(secondary=customer_tag, order_by=Tag.name, lazy="selectin")
+    # Link rows are read through their business-leading primary keys (business_id, customer_id, …);
+    # they are written with SQL by the services (the ORM cannot fill in business_id), hence viewonly.
+    tags: Mapped[list[Tag]] = relationship(
+        secondary=customer_tag,
+        primaryjoin=lambda: and_(
+            Customer.business_id == customer_tag.c.business_id, Customer.id == customer_tag.c.customer_id
+        ),
+        secondaryjoin=lambda: Tag.id == customer_tag.c.tag_id,
+        order_by=Tag.name,
+        lazy="selectin",
+        viewonly=True,
+    )
     locations: Mapped[list[Location]] = relationship(
-        secondary=customer_location, order_by=Location.name, lazy="selectin"
+        secondary=customer_location,
+        primaryjoin=lambda: and_(
+            Customer.business_id == customer_location.c.business_id,
+            Customer.id == customer_location.c.customer_id,
+        ),
+        secondaryjoin=lambda: Location.id == customer_location.c.location_id,
+        order_by=Location.name,
+        lazy="selectin",
+        viewonly=True,
     )
     consents: Mapped[list[CustomerConsent]] = relationship(lazy="selectin", cascade="all, delete-orphan")
 
