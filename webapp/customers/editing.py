@@ -13,20 +13,7 @@ from webapp.extensions import db
 from webapp.formatting import phone_format
 from webapp.models import Customer, Location, MarketingPreference, Tag
 
-FULL_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "date_of_birth",
-    "company",
-    "address",
-    "notes",
-    "source",
-    "custom_field_value",
-    "tag_ids",
-    "location_ids",
-)
+FULL_FIELDS = services.FIELDS + ("tag_ids", "location_ids")
 WALK_IN_FIELDS = ("first_name", "last_name", "phone", "email", "notes")
 LABELS = {
     "first_name": "First name",
