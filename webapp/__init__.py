@@ -66,6 +66,19 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.close()
 
 
+@event.listens_for(Engine, "connect")
+def _postgres_custom_plans(dbapi_connection, connection_record) -> None:
+    """No server-side prepared statements (nor parallel workers) on PostgreSQL: after five runs
+    psycopg prepares a statement and PostgreSQL may switch to a generic plan, which cannot see that
+    `search_name >= 'jo'` is a narrow prefix range or how rare a filter value is, and turns 1 ms
+    searches into 10+ ms ones."""
+    if hasattr(dbapi_connection, "prepare_threshold"):
+        dbapi_connection.prepare_threshold = None
+        # Pages of 30 rows: starting parallel workers costs more than a whole page's query.
+        dbapi_connection.execute("SET max_parallel_workers_per_gather = 0")
+        dbapi_connection.commit()
+
+
 def register_extensions(app: Flask) -> None:
     """Bind the extensions to this app."""
     from webapp import models  # noqa: F401  (every table registered before migrations look)

@@ -1,7 +1,5 @@
 """The customer list and search screen (`/customers`): active search, filters, sort and pages."""
 
-import time
-
 from flask import g, request, url_for
 from sqlalchemy import select
 
@@ -28,25 +26,6 @@ FILTER_KEYS = (
     "updated_from", "updated_to", "last_visit_from", "last_visit_to", "upcoming", "consent_preference",
     "consent", "consent_from", "consent_to", "sort", "limit",
 )  # fmt: skip
-
-
-@bp.record_once
-def _time_requests(state) -> None:
-    """Answer every request with a `Server-Timing` header (the benchmark reads it)."""
-    app = state.app
-    app.before_request_funcs.setdefault(None, []).insert(0, _start_clock)
-    app.after_request_funcs.setdefault(None, []).append(_server_timing)
-
-
-def _start_clock() -> None:
-    g.request_started = time.perf_counter()
-
-
-def _server_timing(response):
-    started = g.get("request_started")
-    if started is not None:
-        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
-    return response
 
 
 @bp.get("/customers")

@@ -24,7 +24,6 @@ from sqlalchemy import (
     table,
     union_all,
 )
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import lazyload, load_only
 
 from webapp.customers.criteria import Criteria
@@ -82,22 +81,6 @@ def phone_cell(e164: str | None) -> str:
     costliest part of drawing a row, and the desk meets the same regulars all day."""
     business = g.get("business")
     return _phone_for(e164, business.phone_region) if e164 and business is not None else phone_format(e164)
-
-
-# --- PostgreSQL: plan every search for its own values ---------------------------------------------
-
-
-@event.listens_for(Engine, "connect")
-def _custom_plans(dbapi_connection, connection_record) -> None:
-    """No server-side prepared statements (nor parallel workers) on PostgreSQL: after five runs
-    psycopg prepares a statement and PostgreSQL may switch to a generic plan, which cannot see that
-    `search_name >= 'jo'` is a narrow prefix range or how rare a filter value is, and turns 1 ms
-    searches into 10+ ms ones."""
-    if hasattr(dbapi_connection, "prepare_threshold"):
-        dbapi_connection.prepare_threshold = None
-        # Pages of 30 rows: starting parallel workers costs more than a whole page's query.
-        dbapi_connection.execute("SET max_parallel_workers_per_gather = 0")
-        dbapi_connection.commit()
 
 
 # --- keeping the keys in step ---------------------------------------------------------------------
