@@ -291,7 +291,7 @@ def test_common_link_filters_count_from_the_link_rows(
 
 @pytest.mark.parametrize("typed", ["@@@", "a.b", "%%%", "-_-", "' OR 1=1 --"])
 def test_punctuation_only_fragments_never_become_a_contains_scan(business, book, typed):
-    assert all(rank != search.CONTAINS for rank, _, _ in search.tiers(typed))
+    assert all(tier.rank != search.CONTAINS for tier in search.tiers(typed))
     find(business, q=typed)  # and still answers
 
 

@@ -30,6 +30,9 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)  # absolute session lifetime
     SESSION_IDLE_TIMEOUT = timedelta(minutes=60)
+    # The cookie is re-issued when the session changes (sign-in, the idle clock's 30-second refresh in
+    # security.session_expired), not re-signed on every request.
+    SESSION_REFRESH_EACH_REQUEST = False
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     WTF_CSRF_SSL_STRICT = False  # Referer checks break behind proxies; SameSite + token suffice
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024

@@ -5,7 +5,7 @@ from functools import wraps
 
 from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from webapp.extensions import db, login_manager
 from webapp.models import StaffUser
@@ -38,6 +38,10 @@ def min_role_of(endpoint: str) -> str | None:
     return getattr(view, "min_role", "receptionist")
 
 
+# Built once: every request loads its user, and a statement reused keeps SQLAlchemy's cache key ready.
+USER_BY_ID = select(StaffUser).where(StaffUser.id == bindparam("uid"))
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> StaffUser | None:
     """Accept a session only while the user is active and its session version is current."""
@@ -46,7 +50,7 @@ def load_user(user_id: str) -> StaffUser | None:
         uid, version = int(raw_id), int(raw_version)
     except ValueError:
         return None
-    user = db.session.scalar(select(StaffUser).where(StaffUser.id == uid))
+    user = db.session.scalar(USER_BY_ID, {"uid": uid})
     if user is None or not user.active or user.session_version != version:
         return None
     return user
@@ -153,7 +157,7 @@ def server_timing(response):
 def init_app(app: Flask) -> None:
     """Install the request clock, the access check and headers."""
     login_manager.session_protection = "basic"
-    app.before_request(start_clock)
+    app.before_request_funcs.setdefault(None, []).insert(0, start_clock)  # before every other hook
     app.before_request(check_access)
     app.after_request(add_security_headers)
     app.after_request(server_timing)

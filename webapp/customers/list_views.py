@@ -1,5 +1,7 @@
 """The customer list and search screen (`/customers`): active search, filters, sort and pages."""
 
+from functools import lru_cache
+
 from flask import g, request, url_for
 from sqlalchemy import select
 
@@ -7,7 +9,7 @@ from webapp.customers import bp
 from webapp.customers.criteria import MONTHS, SORT_NAMES, parse_criteria
 from webapp.customers.search import find_customers, phone_cell
 from webapp.extensions import db
-from webapp.formatting import money
+from webapp.formatting import locale_for, money
 from webapp.htmx import page_or_block, wants_fragment
 from webapp.models import Location, MarketingPreference, Tag
 
@@ -57,11 +59,18 @@ def search():
 
 
 def money_formatter():
-    """`money` for a whole column: babel works out the currency pattern once, not once per row."""
-    sample = money(0)
+    """`money` for a whole column: babel works out the currency pattern once per currency and locale,
+    not once per row (nor once per request)."""
+    b = g.business
+    return _money_formatter(b.currency, locale_for(b))
+
+
+@lru_cache(maxsize=64)
+def _money_formatter(currency: str, locale: str):
+    sample = money(0, currency)
     at = sample.find("0.00")
     if at < 0:  # a currency without two decimals: keep the general filter
-        return money
+        return lambda minor: money(minor, currency)
     before, after = sample[:at], sample[at + 4 :]
     return lambda minor: f"{'-' if (minor or 0) < 0 else ''}{before}{abs(minor or 0) / 100:,.2f}{after}"
 

@@ -8,10 +8,13 @@ One statement returns a page of ranked customers with a capped count; tags come 
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import NamedTuple
 
 from flask import g
 from sqlalchemy import (
+    String,
     and_,
+    bindparam,
     case,
     column,
     event,
@@ -24,7 +27,6 @@ from sqlalchemy import (
     table,
     union_all,
 )
-from sqlalchemy.orm import lazyload, load_only
 
 from webapp.customers.criteria import Criteria
 from webapp.customers.filters import base_conditions, order_by
@@ -33,7 +35,7 @@ from webapp.database import utcnow
 from webapp.extensions import db
 from webapp.formatting import phone_format
 from webapp.models import Booking, Customer, Tag
-from webapp.models.customer import customer_location, customer_tag
+from webapp.models.customer import CustomerFace, customer_location, customer_tag
 
 COUNT_CAP = 1000  # a list is counted exactly up to here; beyond it the screen says "1,000+"
 SEARCH_CAP = 100  # a typed search ranks (and counts) its best 100 matches: "100+ customers"
@@ -44,6 +46,7 @@ INDEXABLE = re.compile(r"[^\W_]{3}")
 PHONE_LIKE = re.compile(r"[\d\s\-+().\/]+")
 # Ranks, best first.
 EXACT_PHONE, EXACT_EMAIL, PHONE_PREFIX, NAME, LAST_NAME, EMAIL, COMPANY, CONTAINS = range(8)
+NAME_OR_CONTAINS = -1  # NAME when the typed words start name words in order, else CONTAINS
 
 
 @dataclass
@@ -104,12 +107,42 @@ def _refresh_keys(mapper, connection, customer: Customer) -> None:
             setattr(customer, name, value)
 
 
-# --- conditions -----------------------------------------------------------------------------------
+# --- tiers: the ways a query can match ------------------------------------------------------------
 
 
-def prefix(key, value: str):
-    """`key` starts with `value`, as an index range (no LIKE, so no escaping and any engine)."""
-    return and_(key >= value, key < value + TOP)
+@dataclass(frozen=True)
+class Tier:
+    """One way `q` can match, as an index range: a rank (best first), the key it reads, how, and the
+    values typed. Tiers carry values, not SQL, so the statement for a query's *shape* is built once and
+    reused with new values (see `ranked_statement`): building and caching SQLAlchemy statements would
+    otherwise cost more than running them.
+
+    `how`: "=" the key equals values[0]; "^" the key starts with values[0]; "^~" starts with values[0]
+    and is LIKE values[1] (words in typed order); "contains" every fragment in `values` occurs in
+    search_text (the trigram index); "words" ranks NAME when search_name or search_name_rev is LIKE
+    values[0] / values[1], else CONTAINS, among customers containing every fragment in values[2:]."""
+
+    rank: int
+    key: str | None
+    how: str
+    values: tuple
+
+    def arity(self, dialect: str) -> int:
+        """How many parameters `tier_part` binds for this tier (what `binds` returns)."""
+        fragments = 1 if dialect == "sqlite" else len(self.values) - (2 if self.how == "words" else 0)
+        return {"=": 1, "^": 2, "^~": 3, "contains": fragments, "words": 2 + fragments}[self.how]
+
+    def binds(self, dialect: str) -> list:
+        """The values to bind, in the order `tier_part` numbers its parameters."""
+        if self.how == "^":
+            return [self.values[0], self.values[0] + TOP]
+        if self.how == "^~":
+            return [self.values[0], self.values[0] + TOP, self.values[1]]
+        if self.how == "contains":
+            return contains_binds(self.values, dialect)
+        if self.how == "words":
+            return [*self.values[:2], *contains_binds(self.values[2:], dialect)]
+        return list(self.values)
 
 
 def like_escape(value: str) -> str:
@@ -117,82 +150,125 @@ def like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def words_like(key, words: list[str]):
-    """Each word starts a word of `key`, in this order ("jo smi" ~ "john smith")."""
-    return key.like(" ".join(like_escape(w) + "%" for w in words), escape="\\")
+def words_pattern(words: list[str]) -> str:
+    """A LIKE pattern: each word starts a word of the key, in this order ("jo smi" ~ "john smith")."""
+    return " ".join(like_escape(w) + "%" for w in words)
 
 
-def contains_condition(fragments: list[str]):
-    """Every fragment occurs in search_text, answered by the engine's trigram index."""
-    if db.engine.dialect.name == "sqlite":
-        query = " ".join('"' + f.replace('"', '""') + '"' for f in fragments)
-        fts = table("customer_fts", column("rowid"))
-        matches = select(fts.c.rowid).where(literal_column("customer_fts").op("MATCH")(query))
-        return literal_column("customer.rowid").in_(matches)
-    return and_(*(Customer.search_text.like(f"%{like_escape(f)}%", escape="\\") for f in fragments))
+def contains_binds(fragments, dialect: str) -> list[str]:
+    """SQLite: one FTS5 query of quoted trigram strings; PostgreSQL: one LIKE pattern per fragment."""
+    if dialect == "sqlite":
+        return [" ".join('"' + f.replace('"', '""') + '"' for f in fragments)]
+    return [f"%{like_escape(f)}%" for f in fragments]
 
 
-def name_words_tier(words: list[str]) -> tuple:
+def name_words_tier(words: list[str]) -> Tier:
     """Words that each start a name word, in typed order ("jo smi", "maria gar"), first-last or last-first.
 
     With every word 3+ letters long the trigram index finds the rows holding all of them, and a CASE
     ranks true name matches above mere contains-matches; with a shorter word, the longest word's range
     on the name keys is scanned instead (index-only, filtered in the index)."""
     first, last, rest = words[0], words[-1], words[:-1]
-    as_name = or_(
-        words_like(Customer.search_name, words), words_like(Customer.search_name_rev, [last, *rest])
-    )
     if all(len(w) >= 3 for w in words):
-        return (case((as_name, NAME), else_=CONTAINS), contains_condition(words), None)
+        patterns = (words_pattern(words), words_pattern([last, *rest]))
+        return Tier(NAME_OR_CONTAINS, None, "words", (*patterns, *words))
     if len(last) >= len(first):
-        by_last = and_(
-            prefix(Customer.search_name_rev, last), words_like(Customer.search_name_rev, [last, *rest])
-        )
-        return (NAME, by_last, Customer.search_name_rev)
-    return (NAME, and_(prefix(Customer.search_name, first), words_like(Customer.search_name, words)), None)
+        return Tier(NAME, "search_name_rev", "^~", (last, words_pattern([last, *rest])))
+    return Tier(NAME, "search_name", "^~", (first, words_pattern(words)))
 
 
-def tiers(q: str) -> list[tuple[int, object, object]]:
-    """(rank, condition, order) for every way `q` can match; each is one index range."""
-    out: list[tuple[int, object, object]] = []
+def tiers(q: str) -> list[Tier]:
+    """Every way `q` can match, best first; each is one index range (or one trigram lookup)."""
     digits = re.sub(r"\D", "", q)
     if PHONE_LIKE.fullmatch(q) and len(digits) >= 3:
         if q.lstrip().startswith(("+", "00")):
             full = "+" + (digits[2:] if q.lstrip().startswith("00") else digits)
-            out.append((EXACT_PHONE, Customer.phone == full, Customer.phone))
-            out.append((PHONE_PREFIX, prefix(Customer.phone, full), Customer.phone))
+            out = [Tier(EXACT_PHONE, "phone", "=", (full,)), Tier(PHONE_PREFIX, "phone", "^", (full,))]
         else:
             national = digits.lstrip("0") or digits
-            out.append((EXACT_PHONE, Customer.search_phone == national, Customer.search_phone))
-            out.append((PHONE_PREFIX, prefix(Customer.search_phone, national), Customer.search_phone))
-        out.append((CONTAINS, contains_condition([digits.lstrip("0") or digits]), None))
-        return out
+            out = [
+                Tier(EXACT_PHONE, "search_phone", "=", (national,)),
+                Tier(PHONE_PREFIX, "search_phone", "^", (national,)),
+            ]
+        return [*out, Tier(CONTAINS, None, "contains", (digits.lstrip("0") or digits,))]
+    out = []
     lowered = q.strip().lower()
     if "@" in lowered and " " not in lowered:
-        out.append((EXACT_EMAIL, Customer.email_normalized == lowered, Customer.email_normalized))
+        out.append(Tier(EXACT_EMAIL, "email_normalized", "=", (lowered,)))
     words = fold(q).split()
     if words:
         phrase = " ".join(words)
-        out.append((NAME, prefix(Customer.search_name, phrase), Customer.search_name))
-        out.append((LAST_NAME, prefix(Customer.search_name_rev, phrase), Customer.search_name_rev))
+        out.append(Tier(NAME, "search_name", "^", (phrase,)))
+        out.append(Tier(LAST_NAME, "search_name_rev", "^", (phrase,)))
         if len(words) > 1:
             out.append(name_words_tier(words))
-        out.append((COMPANY, prefix(Customer.search_company, phrase), Customer.search_company))
+        out.append(Tier(COMPANY, "search_company", "^", (phrase,)))
     if lowered and " " not in lowered and "@" not in lowered[:1]:
-        out.append((EMAIL, prefix(Customer.email_normalized, lowered), Customer.email_normalized))
+        out.append(Tier(EMAIL, "email_normalized", "^", (lowered,)))
+    if any(t.how == "words" for t in out):
+        # Every folded word lies inside one of the contains-fragments (they only keep more punctuation),
+        # so whatever those would find, the words tier has already found and ranked.
+        return out
     fragments = [f for f in (fold_fragment(w) for w in q.split()) if len(f) >= 3]
     if any(INDEXABLE.search(f) for f in fragments):
-        out.append((CONTAINS, contains_condition(fragments), None))
+        out.append(Tier(CONTAINS, None, "contains", tuple(fragments)))
     return out
 
 
+# --- tiers as SQL ---------------------------------------------------------------------------------
+
+
+def contains_part(columns: list, fragments: list, where: list):
+    """SELECT `columns` of the live customers whose search_text holds every fragment (bound values).
+
+    SQLite: driven FROM the FTS5 trigram table, so rows stream out of the index and the tier's LIMIT
+    stops the lookup early (an `IN (SELECT … MATCH)` would first collect every match: 60,000 rowids
+    for "mar"). PostgreSQL: LIKEs that the pg_trgm GIN index answers."""
+    if db.engine.dialect.name == "sqlite":
+        fts = table("customer_fts", column("rowid"))
+        return (
+            select(*columns)
+            .select_from(fts)
+            .join(Customer, literal_column("customer.rowid") == fts.c.rowid)
+            .where(literal_column("customer_fts").op("MATCH")(fragments[0]), *where)
+        )
+    matches = [Customer.search_text.like(f, escape="\\") for f in fragments]
+    return select(*columns).where(*where, *matches)
+
+
+def tier_part(i: int, tier: Tier, where: list, key, cap):
+    """The capped SELECT (key, rank, k) for tier number `i`, its values bound as t{i}_0, t{i}_1, …"""
+    v = [bindparam(f"t{i}_{j}") for j in range(tier.arity(db.engine.dialect.name))]
+    if tier.how in ("contains", "words"):
+        rank = literal_column(str(tier.rank))
+        fragments = v
+        if tier.how == "words":
+            as_name = or_(
+                Customer.search_name.like(v[0], escape="\\"), Customer.search_name_rev.like(v[1], escape="\\")
+            )
+            rank, fragments = case((as_name, NAME), else_=CONTAINS), v[2:]
+        columns = [key.label("key"), rank.label("rank"), Customer.search_name.label("k")]
+        return contains_part(columns, fragments, where).limit(cap)
+    column_ = getattr(Customer, tier.key)
+    if tier.how == "=":
+        condition = column_ == v[0]
+    else:
+        condition = and_(column_ >= v[0], column_ < v[1])  # a prefix, as an index range (no LIKE)
+        if tier.how == "^~":
+            condition = and_(condition, column_.like(v[2], escape="\\"))
+    columns = [key.label("key"), literal_column(str(tier.rank)).label("rank"), column_.label("k")]
+    return select(*columns).where(*where, condition).order_by(column_).limit(cap)
+
+
 LIST_COLUMNS = (
+    Customer.id,
     Customer.business_id,
     Customer.first_name,
     Customer.last_name,
     Customer.email,
     Customer.phone,
     Customer.company,
+    Customer.date_of_birth,
     Customer.is_dummy,
     Customer.dummy_label,
     Customer.anonymized_at,
@@ -205,40 +281,61 @@ LIST_COLUMNS = (
     Customer.no_shows,
     Customer.last_visit_at,
     Customer.total_spent,
-    Customer.version,
+    Customer.created_at,
 )
+# A page's tags ride along with its rows: "name\x1fcolor" pairs joined by \x1e. Tag names cannot hold
+# either separator: the tag rules collapse whitespace, and str.split() counts \x1c-\x1f as whitespace.
+TAG_SEP, FIELD_SEP = "\x1e", "\x1f"
 
 
-LIST_OPTIONS = (
-    load_only(*LIST_COLUMNS),
-    lazyload(Customer.tags),
-    lazyload(Customer.locations),
-    lazyload(Customer.consents),
-)
+class TagChip(NamedTuple):
+    name: str
+    color: str
 
 
-def load_options():
-    """Customers for a list: the columns a row shows, no collection (`page_tags` has the tags)."""
-    return LIST_OPTIONS
+class CustomerRow(CustomerFace):
+    """A customer as a list shows it: the LIST_COLUMNS values, read-only and detached from the session.
+    Plain attributes are several times cheaper to load than ORM instances, and a row needs no more."""
+
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
 
 
-def page_tags(business, customers: list) -> dict:
-    """{customer id: [(name, color), …]} for a page, in ONE query led by business_id (the link key)."""
-    if not customers:
-        return {}
-    rows = db.session.execute(
-        select(customer_tag.c.customer_id, Tag.name, Tag.color)
+def string_agg(expression, separator: str):
+    """The engine's string aggregate, its separator an ordinary bound value (SQLAlchemy's
+    `aggregate_strings` renders it at every execution, re-writing the whole statement's SQL)."""
+    aggregate = func.group_concat if db.engine.dialect.name == "sqlite" else func.string_agg
+    return aggregate(expression, literal(separator, String))
+
+
+def row_select(page, key_column, ordering, extra=()):
+    """The customers whose keys are in `page` (a subquery), in `ordering`, each with its tags."""
+    tags = (
+        select(string_agg(Tag.name + FIELD_SEP + Tag.color, TAG_SEP))
+        .select_from(customer_tag)
         .join(Tag, Tag.id == customer_tag.c.tag_id)
-        .where(
-            customer_tag.c.business_id == business.id,
-            customer_tag.c.customer_id.in_([c.id for c in customers]),
-        )
-        .order_by(Tag.name)
-    ).all()
-    tags: dict = {}
+        .where(customer_tag.c.business_id == Customer.business_id, customer_tag.c.customer_id == Customer.id)
+        .scalar_subquery()
+    )
+    return (
+        select(*LIST_COLUMNS, tags.label("tag_list"), *extra)
+        .join(page, page.c.key == key_column)
+        .order_by(*ordering)
+    )
+
+
+def rows_to_customers(rows) -> tuple[list[CustomerRow], dict]:
+    """Row objects for a page and {customer id: [TagChip, …]} sorted by tag name."""
+    customers, tags = [], {}
     for row in rows:
-        tags.setdefault(row.customer_id, []).append(row)
-    return tags
+        values = row._asdict()
+        packed = values.pop("tag_list")
+        customer = CustomerRow(values)
+        customers.append(customer)
+        if packed:
+            chips = [TagChip(*pair.split(FIELD_SEP, 1)) for pair in packed.split(TAG_SEP)]
+            tags[customer.id] = sorted(chips)
+    return customers, tags
 
 
 # --- the two shapes of query ----------------------------------------------------------------------
@@ -256,17 +353,6 @@ def row_key():
     if db.engine.dialect.name == "sqlite":
         return literal_column("customer.rowid")
     return Customer.id
-
-
-def load_page(page, key_column, ordering) -> list:
-    """The customers whose keys are in `page` (a subquery), in `ordering`, with their tags."""
-    stmt = (
-        select(Customer, *page.c)
-        .join(page, page.c.key == key_column)
-        .order_by(*ordering)
-        .options(*load_options())
-    )
-    return db.session.execute(stmt).unique().all()
 
 
 def counting(business, c: Criteria, where: list, key):
@@ -323,42 +409,32 @@ def sorted_list(business, c: Criteria, *, with_count: bool) -> Results:
         .offset(offset)
         .subquery()
     )
-    rows = load_page(page, key, order_by(c.sort))
-    customers = [r[0] for r in rows][: c.limit + 1]
+    customers, tags = rows_to_customers(db.session.execute(row_select(page, key, order_by(c.sort))))
     shown = customers[: c.limit]
-    return Results(
-        shown,
-        count,
-        capped,
-        c.page,
-        c.limit,
-        len(customers) > c.limit,
-        COUNT_CAP,
-        {},
-        page_tags(business, shown),
-    )
+    return Results(shown, count, capped, c.page, c.limit, len(customers) > c.limit, COUNT_CAP, {}, tags)
 
 
-def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
-    """Matches of `c.q`, best tier first, in ONE statement: each tier is a capped index range, and
-    ranking, counting and paging happen on narrow (key, rank, sort key) rows before any customer is read."""
-    where = base_conditions(business, c)
-    offset = (c.page - 1) * c.limit
-    cap = SEARCH_CAP + 1 if with_count else offset + c.limit + 1
+@dataclass(frozen=True)
+class Ranked:
+    """A ranked search's statement for one query shape, and the count it falls back on past the end."""
+
+    page: object
+    count: object
+
+
+def ranked_statement(shape: tuple, where: list, sort: str | None, with_count: bool) -> Ranked:
+    """ONE statement for queries of `shape` (their tiers' rank, key, how and number of values): each
+    tier is a capped index range; ranking, counting and paging happen on narrow (key, rank, sort key)
+    rows before any customer is read. Values, the business, cap, limit and offset are bound later."""
     key = row_key()
+    cap = bindparam("cap")
     ranges, trigram = [], []
-    for rank, condition, order in tiers(c.q):
-        sort_key = order if order is not None else Customer.search_name
-        rank_column = literal(rank) if isinstance(rank, int) else rank
-        part = select(key.label("key"), rank_column.label("rank"), sort_key.label("k"))
-        part = part.where(*where, condition)
-        if order is not None:
-            part = part.order_by(order)
-        (ranges if order is not None else trigram).append(select(part.limit(cap).subquery()))
-    if not ranges and not trigram:
-        return Results([], 0, False, c.page, c.limit, False, SEARCH_CAP)
-    matched = union_all(*ranges, *trigram).subquery() if c.sort_given or not (ranges and trigram) else None
-    if matched is None:
+    for i, tier in enumerate(shape):
+        part = tier_part(i, tier, where, key, cap)
+        (trigram if tier.how in ("contains", "words") else ranges).append(select(part.subquery()))
+    if sort is not None or not (ranges and trigram):
+        matched = union_all(*ranges, *trigram).subquery()
+    else:
         # The trigram tiers only rank below the index ranges: when those already found `cap` customers,
         # the page and the capped count are the same without them, so the engine skips them.
         first = union_all(*ranges).cte("first_tiers").prefix_with("MATERIALIZED")
@@ -373,19 +449,54 @@ def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
     columns = [best.c.key, best.c.rank, best.c.k]
     if with_count:
         columns.append(func.count().over().label("total"))
-    if c.sort_given:
+    limit, offset = bindparam("limit"), bindparam("offset")
+    if sort is not None:
         page = select(*columns, key.label("sort_key")).join(Customer, key == best.c.key)
-        page = page.order_by(*order_by(c.sort, {"id": key})).limit(c.limit + 1).offset(offset).subquery()
-        ordering = order_by(c.sort)
+        page = page.order_by(*order_by(sort, {"id": key})).limit(limit).offset(offset).subquery()
+        ordering = order_by(sort)
     else:
         page = select(*columns).order_by(best.c.rank, best.c.k, best.c.key)
-        page = page.limit(c.limit + 1).offset(offset).subquery()
+        page = page.limit(limit).offset(offset).subquery()
         ordering = [page.c.rank, page.c.k, page.c.key]
-    rows = load_page(page, key, ordering)
+    extra = [page.c.rank] + ([page.c.total] if with_count else [])
+    return Ranked(row_select(page, key, ordering, extra), select(func.count()).select_from(best))
+
+
+@lru_cache(maxsize=512)
+def shared_statement(dialect: str, shape: tuple, sort: str | None, with_count: bool) -> Ranked:
+    """`ranked_statement` for an unfiltered search, built once per shape and engine: SQLAlchemy then
+    finds its compiled SQL by the statement's memoized cache key instead of walking a new tree."""
+    where = [Customer.business_id == bindparam("business_id"), Customer.merged_into_id.is_(None)]
+    return ranked_statement(shape, where, sort, with_count)
+
+
+def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
+    """Matches of `c.q`, best tier first (or in `c.sort`), in ONE statement with their tags."""
+    found = tiers(c.q)
+    if not found:
+        return Results([], 0, False, c.page, c.limit, False, SEARCH_CAP)
+    dialect = db.engine.dialect.name
+    offset = (c.page - 1) * c.limit
+    # Tiers of the same shape share a statement; their values only fill its parameters.
+    shape = tuple(replace(t, values=(None,) * len(t.values)) for t in found)
+    sort = c.sort if c.sort_given else None
+    if c.filtered:
+        statement = ranked_statement(shape, base_conditions(business, c), sort, with_count)
+    else:
+        statement = shared_statement(dialect, shape, sort, with_count)
+    params = {
+        "business_id": business.id,
+        "cap": SEARCH_CAP + 1 if with_count else offset + c.limit + 1,
+        "limit": c.limit + 1,
+        "offset": offset,
+    }
+    for i, tier in enumerate(found):
+        params.update({f"t{i}_{j}": value for j, value in enumerate(tier.binds(dialect))})
+    rows = db.session.execute(statement.page, params).all()
+    customers, tags = rows_to_customers(rows)
     total = rows[0].total if rows and with_count else 0
     if with_count and not rows and offset:
-        total = db.session.scalar(select(func.count()).select_from(best)) or 0
-    customers = [r[0] for r in rows]
+        total = db.session.scalar(statement.count, params) or 0
     return Results(
         customers[: c.limit],
         min(total, SEARCH_CAP),
@@ -394,6 +505,6 @@ def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
         c.limit,
         len(customers) > c.limit,
         SEARCH_CAP,
-        {r[0].id: r.rank for r in rows},
-        page_tags(business, customers[: c.limit]),
+        {customer.id: row.rank for customer, row in zip(customers, rows, strict=True)},
+        tags,
     )

@@ -78,7 +78,37 @@ class CustomerConsent(db.Model):
     preference: Mapped[MarketingPreference] = relationship(lazy="joined")
 
 
-class Customer(db.Model):
+class CustomerFace:
+    """How a customer reads to staff, from its own columns: shared by `Customer` and the light rows
+    that lists load (see webapp/customers/search.py)."""
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    @property
+    def display_name(self) -> str:
+        """What staff see as this customer's name."""
+        if self.anonymized_at:
+            return "Anonymized customer"
+        return self.full_name or self.dummy_label or "Unnamed walk-in"
+
+    @property
+    def is_blacklisted(self) -> bool:
+        """Blocked from booking: a `block` restriction that has not lapsed."""
+        return self.restriction == "block"
+
+    @property
+    def restriction(self) -> str | None:
+        """`block`, `warn` or None, taking the expiry date into account."""
+        if self.blacklisted_at is None:
+            return None
+        if self.blacklist_expires_on and self.blacklist_expires_on <= date.today():
+            return None
+        return self.blacklist_level
+
+
+class Customer(CustomerFace, db.Model):
     """A person in the book (or a walk-in placeholder), with counters kept in step with bookings."""
 
     __table_args__ = (
@@ -160,31 +190,6 @@ class Customer(db.Model):
     consents: Mapped[list[CustomerConsent]] = relationship(lazy="selectin", cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": version}
-
-    @property
-    def full_name(self) -> str:
-        return " ".join(p for p in (self.first_name, self.last_name) if p)
-
-    @property
-    def display_name(self) -> str:
-        """What staff see as this customer's name."""
-        if self.anonymized_at:
-            return "Anonymized customer"
-        return self.full_name or self.dummy_label or "Unnamed walk-in"
-
-    @property
-    def is_blacklisted(self) -> bool:
-        """Blocked from booking: a `block` restriction that has not lapsed."""
-        return self.restriction == "block"
-
-    @property
-    def restriction(self) -> str | None:
-        """`block`, `warn` or None, taking the expiry date into account."""
-        if self.blacklisted_at is None:
-            return None
-        if self.blacklist_expires_on and self.blacklist_expires_on <= date.today():
-            return None
-        return self.blacklist_level
 
     @property
     def average_spend(self) -> int:
