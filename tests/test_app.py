@@ -109,11 +109,13 @@ def test_error_pages_are_generic(app, login_as, monkeypatch):
         app.config["SHOW_ERROR_PAGES"] = False
 
 
-def test_sqlite_runs_with_wal_and_foreign_keys(app):
+def test_sqlite_runs_with_wal_foreign_keys_and_memory_mapped_reads(app):
     if app.backend != "sqlite":
         pytest.skip("SQLite pragmas")
     assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    assert db.session.execute(text("PRAGMA cache_size")).scalar() == -65536
+    assert db.session.execute(text("PRAGMA mmap_size")).scalar() > 0  # capped by how SQLite was built
 
 
 def test_migrations_and_models_agree(app):

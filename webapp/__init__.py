@@ -56,13 +56,17 @@ def configure(app: Flask) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """WAL, foreign keys and a busy timeout on every SQLite connection."""
+    """WAL, foreign keys, a busy timeout and memory-mapped reads on every SQLite connection."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=15000")
+        # Read through a memory map (no read() call and copy per page) with 64 MB of page cache per
+        # connection: a search touches a few hundred pages of a multi-GB book, different ones each time.
+        cursor.execute("PRAGMA mmap_size=2147418112")
+        cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
 
