@@ -7,7 +7,7 @@ from flask_migrate import check as migrate_check
 from sqlalchemy import text
 
 from helpers import HX
-from webapp import create_app
+from webapp import SQLITE_CACHE_SIZE, create_app
 from webapp.config import normalize_database_url
 from webapp.extensions import db
 
@@ -114,7 +114,7 @@ def test_sqlite_runs_with_wal_foreign_keys_and_memory_mapped_reads(app):
         pytest.skip("SQLite pragmas")
     assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
-    assert db.session.execute(text("PRAGMA cache_size")).scalar() == -65536
+    assert db.session.execute(text("PRAGMA cache_size")).scalar() == SQLITE_CACHE_SIZE
     assert db.session.execute(text("PRAGMA mmap_size")).scalar() > 0  # capped by how SQLite was built
 
 

@@ -54,6 +54,9 @@ def configure(app: Flask) -> None:
             app.config[name] = not development
 
 
+SQLITE_CACHE_SIZE = -65536  # KiB of page cache per SQLite connection (negative: a size, not pages)
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     """WAL, foreign keys, a busy timeout and memory-mapped reads on every SQLite connection."""
@@ -66,7 +69,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         # Read through a memory map (no read() call and copy per page) with 64 MB of page cache per
         # connection: a search touches a few hundred pages of a multi-GB book, different ones each time.
         cursor.execute("PRAGMA mmap_size=2147418112")
-        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.execute(f"PRAGMA cache_size={SQLITE_CACHE_SIZE}")
         cursor.close()
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from webapp.bookings import bp
 from webapp.bookings.counters import recount
+from webapp.customers import deep_pages
 from webapp.extensions import db
 from webapp.models import Business
 
@@ -14,7 +15,8 @@ from webapp.models import Business
 @bp.cli.command("recount")
 @click.option("--business", "business_name", default=None, help="Only this business (by name).")
 def recount_command(business_name: str | None) -> None:
-    """Recompute the customers' booking counters from their bookings and report how many were wrong."""
+    """Recompute the customers' booking counters from their bookings and the customer list's bucket
+    counts from the customers (after raw SQL, a TRUNCATE or a restore), and report how many were wrong."""
     business_id = None
     if business_name:
         business_id = db.session.scalar(
@@ -30,3 +32,11 @@ def recount_command(business_name: str | None) -> None:
         click.echo(f"Fixed the counters of {wrong:,} customer{'s' if wrong != 1 else ''} in {seconds:.1f} s.")
     else:
         click.echo(f"All counters were already right (checked in {seconds:.1f} s).")
+    started = time.perf_counter()
+    buckets = deep_pages.rebuild(business_id)
+    db.session.commit()
+    seconds = time.perf_counter() - started
+    if buckets:
+        click.echo(f"Fixed {buckets:,} list bucket count{'s' if buckets != 1 else ''} in {seconds:.1f} s.")
+    else:
+        click.echo(f"All list bucket counts were already right (rebuilt in {seconds:.1f} s).")

@@ -2,7 +2,8 @@
 
 Every ordinary query is an index range scan: name, reversed name, phone digits, email and company
 keys (see `keys.py`), with contains-matches through SQLite FTS5 (trigram) or PostgreSQL pg_trgm.
-One statement returns a page of ranked customers with a capped count; tags come in one more.
+One statement returns a page of ranked customers, their tags and a capped count; statements are
+built once per query shape and reused with new values.
 """
 
 import re
@@ -28,6 +29,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from webapp.customers import deep_pages
 from webapp.customers.criteria import Criteria
 from webapp.customers.filters import base_conditions, order_by
 from webapp.customers.keys import fold, fold_fragment, search_keys
@@ -391,7 +393,8 @@ def counting(business, c: Criteria, where: list, key):
 
 
 def sorted_list(business, c: Criteria, *, with_count: bool) -> Results:
-    """A sorted, filtered page; its keys come from an index-only scan, so page 20,000 stays cheap."""
+    """A sorted, filtered page: its keys come from an index-only scan of the sort's index, or for a
+    deep page of the whole book from a seek into it (`deep_pages`), then 31 customers are read by key."""
     where = base_conditions(business, c)
     offset = (c.page - 1) * c.limit
     key = row_key()
@@ -401,14 +404,17 @@ def sorted_list(business, c: Criteria, *, with_count: bool) -> Results:
         count, capped = min(counted, COUNT_CAP), counted > COUNT_CAP
     if capped and any(c.created + c.updated + c.last_visit):
         where = base_conditions(business, c, steer=True)  # a wide date range: see `unindexed`
-    page = (
-        select(key.label("key"))
-        .where(*where)
-        .order_by(*order_by(c.sort))
-        .limit(c.limit + 1)
-        .offset(offset)
-        .subquery()
-    )
+    if deep_pages.applies(c):  # page 20,000: seek from bucket counts instead of walking 600,000 keys
+        page = deep_pages.keys_page(business, c, key)
+    else:
+        page = (
+            select(key.label("key"))
+            .where(*where)
+            .order_by(*order_by(c.sort))
+            .limit(c.limit + 1)
+            .offset(offset)
+            .subquery()
+        )
     customers, tags = rows_to_customers(db.session.execute(row_select(page, key, order_by(c.sort))))
     shown = customers[: c.limit]
     return Results(shown, count, capped, c.page, c.limit, len(customers) > c.limit, COUNT_CAP, {}, tags)

@@ -3,6 +3,7 @@
 from webapp.database import utcnow
 from webapp.models.audit import AuditEvent
 from webapp.models.booking import Booking
+from webapp.models.buckets import customer_rank_bucket
 from webapp.models.business import Business, Location
 from webapp.models.customer import (
     Customer,
@@ -39,6 +40,7 @@ __all__ = [
     "StaffUser",
     "Tag",
     "customer_location",
+    "customer_rank_bucket",
     "customer_tag",
     "utcnow",
 ]
