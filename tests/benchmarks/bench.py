@@ -254,13 +254,23 @@ def verdict(row: dict) -> str:
     return ""
 
 
+def cpu_check() -> float:
+    """Milliseconds for a fixed 3,000,000-step Python loop: this sandbox's CPU speed varies by half
+    from one minute to the next, so each table says how fast the machine was while it ran."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(3_000_000):
+        total += i
+    return (time.perf_counter() - started) * 1000
+
+
 def main() -> None:
     args = parse_args()
     url = database_url(args)
     ids = prepare(url, args.customers, args.seed)
     queries = fixed_queries(args.customers, args.seed)
     picks = fixed_queries(args.customers, args.seed, QUERY_SEED + 2)  # the picker gets its own 200
-    load_before = os.getloadavg()
+    load_before, cpu_before = os.getloadavg(), cpu_check()
     proc, base = start_gunicorn(url, args.workers)
     try:
         session = sign_in(base, ids["email"], ids["password"])
@@ -299,11 +309,12 @@ def main() -> None:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
     engine = url.split(":", 1)[0].split("+")[0]
-    load_after = os.getloadavg()
+    load_after, cpu_after = os.getloadavg(), cpu_check()
     print(f"\n{args.customers:,} customers on {engine}, gunicorn {args.workers} workers, 127.0.0.1.")
     print(
         f"Machine: {os.cpu_count()} CPUs; load average {load_before[0]:.1f} before, "
-        f"{load_after[0]:.1f} after."
+        f"{load_after[0]:.1f} after; CPU check (a fixed Python loop) {cpu_before:.0f} ms before, "
+        f"{cpu_after:.0f} ms after."
     )
     print("Server time = the app's own Server-Timing (first before-request hook to response);")
     print("client time = the same request measured by this script over loopback.")

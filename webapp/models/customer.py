@@ -212,15 +212,20 @@ LIVE = Customer.merged_into_id.is_(None)
 
 
 def _live_index(name: str, *columns) -> Index:
-    """An index over customers that are not merged away (the only ones lists and search show)."""
-    return Index(name, *columns, sqlite_where=LIVE, postgresql_where=LIVE)
+    """An index over customers that are not merged away (the only ones lists and search show).
+
+    It ends with merged_into_id (always NULL in it): SQLite reads the table row to check a partial
+    index's own condition unless the index holds the column, and a search's tiers read 101 entries
+    each, so without it every search read some 400 scattered table rows."""
+    return Index(name, *columns, Customer.merged_into_id, sqlite_where=LIVE, postgresql_where=LIVE)
 
 
 SEARCH_INDEXES = (
     _live_index("ix_customer_search_name", Customer.business_id, Customer.search_name, Customer.id),
     _live_index("ix_customer_search_name_rev", Customer.business_id, Customer.search_name_rev, Customer.id),
-    _live_index("ix_customer_search_phone", Customer.business_id, Customer.search_phone),
-    _live_index("ix_customer_search_company", Customer.business_id, Customer.search_company),
+    _live_index("ix_customer_search_phone", Customer.business_id, Customer.search_phone, Customer.id),
+    _live_index("ix_customer_search_company", Customer.business_id, Customer.search_company, Customer.id),
+    _live_index("ix_customer_search_email", Customer.business_id, Customer.email_normalized, Customer.id),
     _live_index(
         "ix_customer_placeholders", Customer.business_id, Customer.is_dummy, Customer.search_name, Customer.id
     ),
