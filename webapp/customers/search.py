@@ -224,7 +224,7 @@ def contains_part(columns: list, fragments: list, where: list):
     """SELECT `columns` of the live customers whose search_text holds every fragment (bound values).
 
     SQLite: driven FROM the FTS5 trigram table, so rows stream out of the index and the tier's LIMIT
-    stops the lookup early (an `IN (SELECT … MATCH)` would first collect every match: 60,000 rowids
+    stops the lookup early (an `IN (SELECT … MATCH)` would first collect every match: 68,000 rowids
     for "mar"). PostgreSQL: LIKEs that the pg_trgm GIN index answers."""
     if db.engine.dialect.name == "sqlite":
         fts = table("customer_fts", column("rowid"))
