@@ -14,7 +14,8 @@ SQLite's BINARY and PostgreSQL's C / C.UTF-8 collations use; days keep it under 
 from sqlalchemy import Date, DateTime, Integer, cast, delete, func, insert, literal, literal_column, select
 
 from webapp.customers.criteria import Criteria
-from webapp.customers.filters import base_conditions, order_by
+from webapp.customers.filters import SORTS, base_conditions, order_by
+from webapp.customers.keys import TOP
 from webapp.extensions import db
 from webapp.models import Customer, customer_rank_bucket
 
@@ -22,8 +23,6 @@ from webapp.models import Customer, customer_rank_bucket
 # a fixed 0.5-2 ms (it sums up to a few thousand bucket counts). Up to here (page 667 at 30 a page)
 # OFFSET costs 1-2 ms as well, and is exact by definition, so it keeps those pages.
 DEEP_FROM = 20_000
-SORTS = {"name": Customer.search_name, "created": Customer.created_at}
-TOP = "\U0010ffff"  # above every search_name: `fold` keeps letters, digits and spaces only
 
 # The bucket of a customer row, per engine and sort (the triggers of migration 0006_rank_buckets use
 # the same expressions; SQLite keeps created_at as UTC text "YYYY-MM-DD HH:MM:SS.ffffff").
@@ -41,7 +40,8 @@ BUCKETS = {
 
 def applies(c: Criteria) -> bool:
     """True for a deep page of the whole book in a bucketed sort (name or created, either way)."""
-    return not c.filtered and not c.q and c.sort.lstrip("-") in SORTS and (c.page - 1) * c.limit >= DEEP_FROM
+    bucketed = c.sort.lstrip("-") in BUCKETS[db.engine.dialect.name]
+    return not c.filtered and not c.q and bucketed and (c.page - 1) * c.limit >= DEEP_FROM
 
 
 def keys_page(business, c: Criteria, key):

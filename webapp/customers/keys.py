@@ -13,6 +13,9 @@ APOSTROPHES = "'’`´"
 COUNTRY_CODES = {str(code) for code in COUNTRY_CODE_TO_REGION_CODE}
 NOT_DIGIT = re.compile(r"\D+")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Sorts after every character a key holds: [prefix, prefix + TOP) is a prefix range, and TOP alone
+# lies above every key (`fold` keeps letters, digits and spaces only).
+TOP = "\U0010ffff"
 
 
 def strip_accents(text: str) -> str:

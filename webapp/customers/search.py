@@ -32,7 +32,7 @@ from sqlalchemy import (
 from webapp.customers import deep_pages
 from webapp.customers.criteria import Criteria
 from webapp.customers.filters import base_conditions, order_by
-from webapp.customers.keys import fold, fold_fragment, search_keys
+from webapp.customers.keys import TOP, fold, fold_fragment, search_keys
 from webapp.database import utcnow
 from webapp.extensions import db
 from webapp.formatting import phone_format
@@ -41,7 +41,6 @@ from webapp.models.customer import CustomerFace, customer_location, customer_tag
 
 COUNT_CAP = 1000  # a list is counted exactly up to here; beyond it the screen says "1,000+"
 SEARCH_CAP = 100  # a typed search ranks (and counts) its best 100 matches: "100+ customers"
-TOP = "\U0010ffff"  # sorts after every character: [prefix, prefix + TOP) is a prefix range
 # A trigram index can only narrow a contains-match through three letters or digits in a row
 # (pg_trgm splits on everything else): a fragment like "@@@" or "a.b" alone would scan every row.
 INDEXABLE = re.compile(r"[^\W_]{3}")
@@ -128,11 +127,6 @@ class Tier:
     key: str | None
     how: str
     values: tuple
-
-    def arity(self, dialect: str) -> int:
-        """How many parameters `tier_part` binds for this tier (what `binds` returns)."""
-        fragments = 1 if dialect == "sqlite" else len(self.values) - (2 if self.how == "words" else 0)
-        return {"=": 1, "^": 2, "^~": 3, "contains": fragments, "words": 2 + fragments}[self.how]
 
     def binds(self, dialect: str) -> list:
         """The values to bind, in the order `tier_part` numbers its parameters."""
@@ -240,7 +234,7 @@ def contains_part(columns: list, fragments: list, where: list):
 
 def tier_part(i: int, tier: Tier, where: list, key, cap):
     """The capped SELECT (key, rank, k) for tier number `i`, its values bound as t{i}_0, t{i}_1, …"""
-    v = [bindparam(f"t{i}_{j}") for j in range(tier.arity(db.engine.dialect.name))]
+    v = [bindparam(f"t{i}_{j}") for j in range(len(tier.binds(db.engine.dialect.name)))]
     if tier.how in ("contains", "words"):
         rank = literal_column(str(tier.rank))
         fragments = v
@@ -484,7 +478,7 @@ def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
     dialect = db.engine.dialect.name
     offset = (c.page - 1) * c.limit
     # Tiers of the same shape share a statement; their values only fill its parameters.
-    shape = tuple(replace(t, values=(None,) * len(t.values)) for t in found)
+    shape = tuple(replace(t, values=("",) * len(t.values)) for t in found)
     sort = c.sort if c.sort_given else None
     if c.filtered:
         statement = ranked_statement(shape, base_conditions(business, c), sort, with_count)
