@@ -8,7 +8,7 @@ built once per query shape and reused with new values.
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 from flask import g
@@ -29,6 +29,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from webapp import prepared
 from webapp.customers import deep_pages
 from webapp.customers.criteria import Criteria
 from webapp.customers.filters import base_conditions, order_by
@@ -421,6 +422,11 @@ class Ranked:
     page: object
     count: object
 
+    @cached_property
+    def prepared(self) -> prepared.Prepared:
+        """The page statement in the form PostgreSQL's PREPARE takes (for shared statements only)."""
+        return prepared.prepare(self.page)
+
 
 def ranked_statement(shape: tuple, where: list, sort: str | None, with_count: bool) -> Ranked:
     """ONE statement for queries of `shape` (their tiers' rank, key, how and number of values): each
@@ -446,10 +452,10 @@ def ranked_statement(shape: tuple, where: list, sort: str | None, with_count: bo
         .group_by(matched.c.key)
         .subquery()
     )
+    limit, offset = bindparam("limit"), bindparam("offset")
     columns = [best.c.key, best.c.rank, best.c.k]
     if with_count:
         columns.append(func.count().over().label("total"))
-    limit, offset = bindparam("limit"), bindparam("offset")
     if sort is not None:
         page = select(*columns, key.label("sort_key")).join(Customer, key == best.c.key)
         page = page.order_by(*order_by(sort, {"id": key})).limit(limit).offset(offset).subquery()
@@ -480,10 +486,11 @@ def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
     # Tiers of the same shape share a statement; their values only fill its parameters.
     shape = tuple(replace(t, values=("",) * len(t.values)) for t in found)
     sort = c.sort if c.sort_given else None
-    if c.filtered:
-        statement = ranked_statement(shape, base_conditions(business, c), sort, with_count)
-    else:
+    shared = not c.filtered
+    if shared:
         statement = shared_statement(dialect, shape, sort, with_count)
+    else:
+        statement = ranked_statement(shape, base_conditions(business, c), sort, with_count)
     params = {
         "business_id": business.id,
         "cap": SEARCH_CAP + 1 if with_count else offset + c.limit + 1,
@@ -492,7 +499,14 @@ def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
     }
     for i, tier in enumerate(found):
         params.update({f"t{i}_{j}": value for j, value in enumerate(tier.binds(dialect))})
-    rows = db.session.execute(statement.page, params).all()
+
+    def ordinary():
+        return db.session.execute(statement.page, params).all()
+
+    if shared and prepared.enabled():  # PostgreSQL: prepared, one generic plan per shape (`prepared`)
+        rows = prepared.fetch(statement.prepared, params, ordinary)
+    else:
+        rows = ordinary()
     customers, tags = rows_to_customers(rows)
     total = rows[0].total if rows and with_count else 0
     if with_count and not rows and offset:
