@@ -1,14 +1,15 @@
 """PostgreSQL runs the shared search statements prepared, with a generic plan (webapp/prepared.py):
 the same answers as the ordinary way, one round trip, kept across requests, and never stuck when the
-server and the registry disagree."""
+server and the registry disagree. Sorted searches sort the best matches, whatever the engine."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 
 from helpers import HX
+from webapp.customers import search
 from webapp.extensions import db
 
 QUERIES = [
@@ -155,3 +156,24 @@ def test_sqlite_never_prepares(app, book, login_as, count_queries):
     with count_queries() as q:
         assert rows(login_as("receptionist").get("/customers?q=jo", headers=HX).get_data(as_text=True))
     assert not [s for s in q.statements if "PREPARE" in s or "EXECUTE" in s]
+
+
+def test_a_sorted_search_sorts_the_best_matches(business, make_customer, login_as, monkeypatch):
+    """More matches than the cap: the best SEARCH_CAP + 1 by match are listed in the order asked for,
+    not whichever contains-matches an index happened to return first (a newer contains-match)."""
+    monkeypatch.setattr(search, "SEARCH_CAP", 3)
+    now = datetime.now(UTC)
+    # "lan" inside a name only, the newest, first in every index a contains-match reads: the old way
+    # (sorting every tier's candidates) listed it first.
+    make_customer(first_name="Alan", last_name="Inside", created_at=now)
+    for i, first in enumerate(["Lana", "Lance", "Lane", "Lang", "Lanvin"]):
+        make_customer(first_name=first, last_name="Prefix", created_at=now - timedelta(days=10 - i))
+    client = login_as("receptionist")
+    for page in (1, 2):
+        html = client.get(f"/customers?q=lan&sort=-created&limit=2&page={page}", headers=HX).get_data(
+            as_text=True
+        )
+        assert "3+ customers" in html
+        assert rows(html) == [["Lang Prefix", "Lane Prefix"], ["Lance Prefix", "Lana Prefix"]][page - 1]
+    html = client.get("/customers?q=lan&sort=-created", headers=HX).get_data(as_text=True)
+    assert rows(html) == ["Lang Prefix", "Lane Prefix", "Lance Prefix", "Lana Prefix"]

@@ -438,7 +438,7 @@ def ranked_statement(shape: tuple, where: list, sort: str | None, with_count: bo
     for i, tier in enumerate(shape):
         part = tier_part(i, tier, where, key, cap)
         (trigram if tier.how in ("contains", "words") else ranges).append(select(part.subquery()))
-    if sort is not None or not (ranges and trigram):
+    if not (ranges and trigram):
         matched = union_all(*ranges, *trigram).subquery()
     else:
         # The trigram tiers only rank below the index ranges: when those already found `cap` customers,
@@ -453,6 +453,10 @@ def ranked_statement(shape: tuple, where: list, sort: str | None, with_count: bo
         .subquery()
     )
     limit, offset = bindparam("limit"), bindparam("offset")
+    if sort is not None:
+        # The best `cap` matches (what "the best 100 are listed" promises), then in the order asked for:
+        # sorting every tier's candidates instead would list whichever contains-matches came first.
+        best = select(best).order_by(best.c.rank, best.c.k, best.c.key).limit(cap).subquery()
     columns = [best.c.key, best.c.rank, best.c.k]
     if with_count:
         columns.append(func.count().over().label("total"))
@@ -493,7 +497,8 @@ def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
         statement = ranked_statement(shape, base_conditions(business, c), sort, with_count)
     params = {
         "business_id": business.id,
-        "cap": SEARCH_CAP + 1 if with_count else offset + c.limit + 1,
+        # A sorted search sorts the best SEARCH_CAP + 1 on every page, so its pages agree.
+        "cap": SEARCH_CAP + 1 if with_count or sort is not None else offset + c.limit + 1,
         "limit": c.limit + 1,
         "offset": offset,
     }
