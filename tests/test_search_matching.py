@@ -289,6 +289,57 @@ def test_common_link_filters_count_from_the_link_rows(
     assert find(business, location=location.id, placeholders="yes").count == 0
 
 
+def test_an_international_number_is_anchored_at_its_start(business, book, make_customer):
+    """Typed with + or 00 it finds the number and numbers starting so, never one holding those digits
+    further in (the country code is not among a customer's national digits anyway)."""
+    make_customer(first_name="Inside", last_name="Number", phone="+447961412345")  # "61412345" inside
+    for typed in ("+61 412 345 678", "0061 412 345"):
+        assert all(tier.rank != search.CONTAINS for tier in search.tiers(typed, "GB"))
+        assert names(find(business, q=typed)) == ["John Smith"]
+
+
+def test_the_end_or_middle_of_a_number_is_found_inside_it(business, book):
+    found = find(business, q="345 678")
+    assert names(found) == ["John Smith"] and found.ranks[book["john"].id] == search.CONTAINS
+
+
+def test_national_digits_follow_the_business_region(make_business, make_customer):
+    """Italy dials no trunk 0: its landlines keep the 0 ("06 1234" starts +39 06 1234 …), while a
+    UK or Australian 0 is only the trunk prefix ("0412 345" starts +61 412 345 …)."""
+    rome = make_business("Roma", timezone="Europe/Rome", phone_region="IT", currency="EUR")
+    landline = make_customer(business_=rome, first_name="Giulia", last_name="Conti", phone="+390612345678")
+    mobile = make_customer(business_=rome, first_name="Luca", last_name="Neri", phone="+393331234567")
+    found = find(rome, q="06 1234")
+    assert names(found) == ["Giulia Conti"] and found.ranks[landline.id] == search.PHONE_PREFIX
+    found = find(rome, q="333 123 4567")
+    assert names(found) == ["Luca Neri"] and found.ranks[mobile.id] == search.EXACT_PHONE
+    assert [t.values[0] for t in search.tiers("0412 345", "AU")] == ["412345", "0412345"] * 2
+    assert [t.values[0] for t in search.tiers("1234", "US")] == ["1234"] * 3  # maybe a number's end
+
+
+def test_a_number_typed_with_the_trunk_0_is_a_numbers_start(business, book, make_customer):
+    """Six digits or more after a trunk 0 start a number: no contains-match (nobody types "07911 123"
+    to find a number holding 7911123 further in). A foreign number that keeps its 0 is still found."""
+    rome = make_customer(first_name="Giulia", last_name="Conti", phone="+390612345678")
+    assert all(tier.rank != search.CONTAINS for tier in search.tiers("07911 123", "GB"))
+    assert names(find(business, q="07911 123")) == ["Joanna Smithers"]
+    found = find(business, q="06 1234 5678")
+    assert names(found) == ["Giulia Conti"] and found.ranks[rome.id] == search.EXACT_PHONE
+    assert any(tier.rank == search.CONTAINS for tier in search.tiers("0412", "GB"))  # maybe an end
+
+
+@pytest.mark.parametrize(
+    "typed, inside", [("00000", False), ("999999", False), ("aaaaa", False), ("0000", True)]
+)
+def test_one_repeated_trigram_is_not_searched_inside_at_length(business, make_customer, typed, inside):
+    """ "999999" could only be narrowed by the trigram "999", held by a great many numbers of which next
+    to none hold the whole run: no contains-match for it. Four digits ("0000") are a number's end."""
+    make_customer(first_name="Round", last_name="Number", phone="+447911220000")
+    has_contains = any(tier.rank == search.CONTAINS for tier in search.tiers(typed, "GB"))
+    assert has_contains is inside
+    assert ("Round Number" in names(find(business, q=typed))) is inside
+
+
 @pytest.mark.parametrize("typed", ["@@@", "a.b", "%%%", "-_-", "' OR 1=1 --"])
 def test_punctuation_only_fragments_never_become_a_contains_scan(business, book, typed):
     assert all(tier.rank != search.CONTAINS for tier in search.tiers(typed))

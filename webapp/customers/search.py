@@ -12,6 +12,7 @@ from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 from flask import g
+from phonenumbers import PhoneMetadata
 from sqlalchemy import (
     String,
     and_,
@@ -44,7 +45,7 @@ COUNT_CAP = 1000  # a list is counted exactly up to here; beyond it the screen s
 SEARCH_CAP = 100  # a typed search ranks (and counts) its best 100 matches: "100+ customers"
 # A trigram index can only narrow a contains-match through three letters or digits in a row
 # (pg_trgm splits on everything else): a fragment like "@@@" or "a.b" alone would scan every row.
-INDEXABLE = re.compile(r"[^\W_]{3}")
+RUNS = re.compile(r"[^\W_]{3,}")
 PHONE_LIKE = re.compile(r"[\d\s\-+().\/]+")
 # Ranks, best first.
 EXACT_PHONE, EXACT_EMAIL, PHONE_PREFIX, NAME, LAST_NAME, EMAIL, COMPANY, CONTAINS = range(8)
@@ -174,20 +175,55 @@ def name_words_tier(words: list[str]) -> Tier:
     return Tier(NAME, "search_name", "^~", (first, words_pattern(words)))
 
 
-def tiers(q: str) -> list[Tier]:
-    """Every way `q` can match, best first; each is one index range (or one trigram lookup)."""
+@lru_cache(maxsize=256)
+def trunk_prefix(region: str) -> str | None:
+    """What callers in `region` dial before a national number: "0" in GB or AU, "1" in the US, None
+    in Italy, whose numbers keep their leading 0 (phonenumbers' metadata)."""
+    metadata = PhoneMetadata.metadata_for_region(region)
+    return metadata.national_prefix if metadata else None
+
+
+ANCHORED_FROM = 6  # digits typed after a trunk 0 from which they are a number's start, not its end
+
+
+def narrowable(fragment: str) -> bool:
+    """True when a trigram index can narrow a contains-match on `fragment`: three letters or digits in
+    a row (pg_trgm splits on everything else), and not one trigram repeated at length ("000000" would
+    read every customer holding "000", to find next to none)."""
+    runs = RUNS.findall(fragment)
+    return any(len(run) <= 4 or len({run[i : i + 3] for i in range(len(run) - 2)}) > 1 for run in runs)
+
+
+def phone_tiers(q: str, digits: str, region: str) -> list[Tier]:
+    """Phone digits in any format, read the way the business's `region` dials.
+
+    * "+61 412 345" or "0061 412 345": an international number, from its start (the E.164 `phone`).
+      Never a contains-match: `search_text` holds national digits, without the country code.
+    * "0412 345 678" where the region dials a trunk 0 (the UK, Australia): the national number
+      "412345678" from its start, or the digits as typed, for a foreign number that keeps its 0
+      (Italy's "06 …"). Six digits or more after a trunk 0 are a number's start, so no contains-match.
+    * anything else ("412 345", "5678", Italy's "06 1234", the US "1234"): from the start of the
+      national number, or anywhere inside it (a number's end or middle).
+    """
+    start = q.lstrip()
+    if start.startswith("+") or (start.startswith("00") and digits[2:3] not in ("", "0")):
+        full = "+" + (digits[2:] if start.startswith("00") else digits)
+        return [Tier(EXACT_PHONE, "phone", "=", (full,)), Tier(PHONE_PREFIX, "phone", "^", (full,))]
+    trunk = trunk_prefix(region) == "0" and digits.startswith("0") and len(digits) > 1
+    forms = [digits[1:], digits] if trunk else [digits]
+    out = [Tier(EXACT_PHONE, "search_phone", "=", (form,)) for form in forms]
+    out += [Tier(PHONE_PREFIX, "search_phone", "^", (form,)) for form in forms]
+    if not (trunk and len(digits) - 1 >= ANCHORED_FROM) and narrowable(digits):
+        out.append(Tier(CONTAINS, None, "contains", (digits,)))
+    return out
+
+
+def tiers(q: str, region: str = "GB") -> list[Tier]:
+    """Every way `q` can match, best first; each is one index range (or one trigram lookup). Phone
+    digits are read the way `region` (the business's) dials them."""
     digits = re.sub(r"\D", "", q)
     if PHONE_LIKE.fullmatch(q) and len(digits) >= 3:
-        if q.lstrip().startswith(("+", "00")):
-            full = "+" + (digits[2:] if q.lstrip().startswith("00") else digits)
-            out = [Tier(EXACT_PHONE, "phone", "=", (full,)), Tier(PHONE_PREFIX, "phone", "^", (full,))]
-        else:
-            national = digits.lstrip("0") or digits
-            out = [
-                Tier(EXACT_PHONE, "search_phone", "=", (national,)),
-                Tier(PHONE_PREFIX, "search_phone", "^", (national,)),
-            ]
-        return [*out, Tier(CONTAINS, None, "contains", (digits.lstrip("0") or digits,))]
+        return phone_tiers(q, digits, region)
     out = []
     lowered = q.strip().lower()
     if "@" in lowered and " " not in lowered:
@@ -207,7 +243,7 @@ def tiers(q: str) -> list[Tier]:
         # so whatever those would find, the words tier has already found and ranked.
         return out
     fragments = [f for f in (fold_fragment(w) for w in q.split()) if len(f) >= 3]
-    if any(INDEXABLE.search(f) for f in fragments):
+    if any(narrowable(f) for f in fragments):
         out.append(Tier(CONTAINS, None, "contains", tuple(fragments)))
     return out
 
@@ -482,7 +518,7 @@ def shared_statement(dialect: str, shape: tuple, sort: str | None, with_count: b
 
 def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
     """Matches of `c.q`, best tier first (or in `c.sort`), in ONE statement with their tags."""
-    found = tiers(c.q)
+    found = tiers(c.q, business.phone_region)
     if not found:
         return Results([], 0, False, c.page, c.limit, False, SEARCH_CAP)
     dialect = db.engine.dialect.name
