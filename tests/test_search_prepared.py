@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from helpers import HX
 from webapp.customers import search
@@ -101,18 +101,27 @@ def test_prepared_and_ordinary_searches_answer_the_same(app, postgres_only, book
     assert all(listed.values())  # both screens compared real rows, not empty pages
 
 
-def test_one_round_trip_prepared_once_per_connection(app, postgres_only, book, login_as, count_queries):
+def test_one_round_trip_prepared_once_per_connection(app, postgres_only, book, login_as):
     client = login_as("receptionist")
     on_every_pooled_connection(forget_everything)  # as on fresh connections: nothing prepared yet
-    with count_queries() as first:
-        assert rows(client.get("/customers?q=jo", headers=HX).get_data(as_text=True))
-    search_sql = [s for s in first.statements if "plan_cache_mode" in s]
-    assert len(search_sql) == 1 and search_sql[0].startswith("PREPARE fd_")
-    assert "EXECUTE fd_" in search_sql[0] and search_sql[0].endswith("RESET plan_cache_mode")
-    with count_queries() as again:  # another request, after the first one's rollback
-        assert rows(client.get("/customers?q=zo", headers=HX).get_data(as_text=True)) == ["Zoë Ng"]
-    search_sql = [s for s in again.statements if "plan_cache_mode" in s]
-    assert len(search_sql) == 1 and search_sql[0].startswith("SET LOCAL plan_cache_mode")
+    seen = []  # (connection, statement) of every search statement
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        if "plan_cache_mode" in statement:
+            seen.append((id(conn.connection.dbapi_connection), statement))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        for q in ["jo", "zo", "an", "sm"] * 3:  # one shape; each request ends with a rollback
+            assert rows(client.get(f"/customers?q={q}", headers=HX).get_data(as_text=True))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert len(seen) == 12  # one statement per search
+    made = [statement for _, statement in seen if statement.startswith("PREPARE fd_")]
+    assert 1 <= len(made) == len({conn for conn, _ in seen}) < 12  # once per connection
+    for _, statement in seen:
+        assert "EXECUTE fd_" in statement and statement.endswith("RESET plan_cache_mode")
+        assert statement.startswith(("PREPARE fd_", "SET LOCAL plan_cache_mode = force_generic_plan;"))
     # Other statements keep plans made for their values.
     assert db.session.scalar(text("SHOW plan_cache_mode")) == "auto"
 
