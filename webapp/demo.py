@@ -10,12 +10,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from faker import Faker
 from sqlalchemy import func, select, text
 
 from webapp import SQLITE_CACHE_SIZE
-from webapp.customers import deep_pages
+from webapp.customers import deep_pages, tag_lists
 from webapp.customers.keys import fold, national_digits, search_keys
 from webapp.extensions import db
 from webapp.models import Booking, Business, Customer, Location, MarketingPreference, StaffUser, Tag
@@ -102,6 +103,11 @@ def ascii_slug(text: str) -> str:
     return "".join(c for c in norm if c.isascii() and c.isalpha()).lower() or "guest"
 
 
+class TagFace(NamedTuple):
+    name: str
+    color: str
+
+
 @dataclass
 class Plan:
     """What every chunk of generated customers needs to know (plain values, so a worker can use it)."""
@@ -113,6 +119,7 @@ class Plan:
     pools: tuple
     location_ids: list
     tag_ids: list
+    tag_faces: dict  # tag id -> TagFace, for the rows' own tag lists
     owner_id: int | None
     today: datetime
     dialect: str
@@ -135,6 +142,10 @@ def load_demo(count: int, seed: int, chunk: int = CHUNK) -> DemoResult:
         pools=name_pools(seed),
         location_ids=db.session.scalars(select(Location.id).where(Location.business_id == business.id)).all(),
         tag_ids=db.session.scalars(select(Tag.id).where(Tag.business_id == business.id)).all(),
+        tag_faces={
+            t.id: TagFace(t.name, t.color)
+            for t in db.session.scalars(select(Tag).where(Tag.business_id == business.id))
+        },
         owner_id=db.session.scalar(select(StaffUser.id).where(StaffUser.email == DEMO_STAFF[0][0])),
         today=datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0),
         dialect=db.session.connection().dialect.name,
@@ -191,10 +202,11 @@ def generate_chunk(plan: Plan, index: int, start: int) -> list:
         )
         customers.append(row)
         bookings.extend(rows)
-        for tag_id in (
-            rng.sample(plan.tag_ids, k=rng.choice((0, 0, 0, 1, 1, 2))) if not row["is_dummy"] else ()
-        ):
+        chosen = rng.sample(plan.tag_ids, k=rng.choice((0, 0, 0, 1, 1, 2))) if not row["is_dummy"] else []
+        for tag_id in chosen:
             tags.append({"business_id": plan.business_id, "customer_id": row["id"], "tag_id": tag_id})
+        # What the customer_tag triggers would store (they are off during a bulk load).
+        row["tag_list"] = tag_lists.list_of(plan.tag_faces[t] for t in chosen)
         if rng.random() < 0.8:
             location_id = rng.choice(plan.location_ids)
             locs.append(

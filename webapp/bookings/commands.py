@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from webapp.bookings import bp
 from webapp.bookings.counters import recount
-from webapp.customers import deep_pages
+from webapp.customers import deep_pages, tag_lists
 from webapp.extensions import db
 from webapp.models import Business
 
@@ -15,8 +15,9 @@ from webapp.models import Business
 @bp.cli.command("recount")
 @click.option("--business", "business_name", default=None, help="Only this business (by name).")
 def recount_command(business_name: str | None) -> None:
-    """Recompute the customers' booking counters from their bookings and the customer list's bucket
-    counts from the customers (after raw SQL, a TRUNCATE or a restore), and report how many were wrong."""
+    """Recompute the customers' booking counters from their bookings, the customer list's bucket
+    counts from the customers and each customer's copy of its tags from its tags (after raw SQL, a
+    TRUNCATE or a restore), and report how many were wrong."""
     business_id = None
     if business_name:
         business_id = db.session.scalar(
@@ -40,3 +41,12 @@ def recount_command(business_name: str | None) -> None:
         click.echo(f"Fixed {buckets:,} list bucket count{'s' if buckets != 1 else ''} in {seconds:.1f} s.")
     else:
         click.echo(f"All list bucket counts were already right (rebuilt in {seconds:.1f} s).")
+    started = time.perf_counter()
+    lists = tag_lists.rebuild(business_id)
+    db.session.commit()
+    seconds = time.perf_counter() - started
+    if lists:
+        plural = "s" if lists != 1 else ""
+        click.echo(f"Fixed the tag list{plural} of {lists:,} customer{plural} in {seconds:.1f} s.")
+    else:
+        click.echo(f"All customers' tag lists were already right (checked in {seconds:.1f} s).")

@@ -14,7 +14,6 @@ from typing import NamedTuple
 from flask import g
 from phonenumbers import PhoneMetadata
 from sqlalchemy import (
-    String,
     and_,
     bindparam,
     case,
@@ -22,7 +21,6 @@ from sqlalchemy import (
     event,
     exists,
     func,
-    literal,
     literal_column,
     or_,
     select,
@@ -31,14 +29,14 @@ from sqlalchemy import (
 )
 
 from webapp import prepared
-from webapp.customers import deep_pages
+from webapp.customers import deep_pages, tag_lists
 from webapp.customers.criteria import Criteria
 from webapp.customers.filters import base_conditions, order_by
 from webapp.customers.keys import TOP, fold, fold_fragment, search_keys
 from webapp.database import utcnow
 from webapp.extensions import db
 from webapp.formatting import phone_format
-from webapp.models import Booking, Customer, Tag
+from webapp.models import Booking, Customer
 from webapp.models.customer import CustomerFace, customer_location, customer_tag
 
 COUNT_CAP = 1000  # a list is counted exactly up to here; beyond it the screen says "1,000+"
@@ -315,10 +313,8 @@ LIST_COLUMNS = (
     Customer.last_visit_at,
     Customer.total_spent,
     Customer.created_at,
+    Customer.tag_list,  # the row's own copy of its tags (see `tag_lists`): no read of customer_tag
 )
-# A page's tags ride along with its rows: "name\x1fcolor" pairs joined by \x1e. Tag names cannot hold
-# either separator: the tag rules collapse whitespace, and str.split() counts \x1c-\x1f as whitespace.
-TAG_SEP, FIELD_SEP = "\x1e", "\x1f"
 
 
 class TagChip(NamedTuple):
@@ -334,27 +330,9 @@ class CustomerRow(CustomerFace):
         self.__dict__.update(values)
 
 
-def string_agg(expression, separator: str):
-    """The engine's string aggregate, its separator an ordinary bound value (SQLAlchemy's
-    `aggregate_strings` renders it at every execution, re-writing the whole statement's SQL)."""
-    aggregate = func.group_concat if db.engine.dialect.name == "sqlite" else func.string_agg
-    return aggregate(expression, literal(separator, String))
-
-
 def row_select(page, key_column, ordering, extra=()):
     """The customers whose keys are in `page` (a subquery), in `ordering`, each with its tags."""
-    tags = (
-        select(string_agg(Tag.name + FIELD_SEP + Tag.color, TAG_SEP))
-        .select_from(customer_tag)
-        .join(Tag, Tag.id == customer_tag.c.tag_id)
-        .where(customer_tag.c.business_id == Customer.business_id, customer_tag.c.customer_id == Customer.id)
-        .scalar_subquery()
-    )
-    return (
-        select(*LIST_COLUMNS, tags.label("tag_list"), *extra)
-        .join(page, page.c.key == key_column)
-        .order_by(*ordering)
-    )
+    return select(*LIST_COLUMNS, *extra).join(page, page.c.key == key_column).order_by(*ordering)
 
 
 def rows_to_customers(rows) -> tuple[list[CustomerRow], dict]:
@@ -366,7 +344,7 @@ def rows_to_customers(rows) -> tuple[list[CustomerRow], dict]:
         customer = CustomerRow(values)
         customers.append(customer)
         if packed:
-            chips = [TagChip(*pair.split(FIELD_SEP, 1)) for pair in packed.split(TAG_SEP)]
+            chips = [TagChip(*pair.split(tag_lists.PAIR, 1)) for pair in packed.split(tag_lists.SEPARATOR)]
             tags[customer.id] = sorted(chips)
     return customers, tags
 

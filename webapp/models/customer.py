@@ -215,6 +215,10 @@ Customer.search_phone = mapped_column("search_phone", String(20))  # national si
 Customer.search_company = mapped_column("search_company", String(255), default="", nullable=False)
 Customer.search_text = mapped_column("search_text", Text, default="", nullable=False)  # for contains
 Customer.birth_month = mapped_column("birth_month", SmallInteger)  # month of date_of_birth, for its filter
+# The customer's tags as lists show them ("name\x1fcolour" pairs joined by \x1e, by name), kept by the
+# triggers of migration 0009 on customer_tag and tag: a list reads it from the row it reads anyway
+# instead of probing customer_tag once per row. Never written by the app (deferred: rarely loaded).
+Customer.tag_list = mapped_column("tag_list", Text, deferred=True)
 
 LIVE = Customer.merged_into_id.is_(None)
 
