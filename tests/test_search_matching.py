@@ -356,3 +356,29 @@ def test_two_trigram_tiers_keep_their_own_fragments(business, make_customer):
         first_name="Maria", last_name="Ruiz", email=None, phone="+447911000111", company="Garden Co"
     )
     assert set(names(find(business, q="maria.gar"))) == {"Ana Lopez", "Maria Ruiz"}
+
+
+def test_stored_numbers_format_as_parsed_ones_in_every_region():
+    """`stored_number` builds the number from E.164 digits instead of parsing (half the cost of a
+    row's phone): for every region's example numbers of every type, both show the same."""
+    import phonenumbers
+    from phonenumbers import PhoneNumberFormat as F
+    from phonenumbers import PhoneNumberType as T
+
+    from webapp.formatting import stored_number
+
+    checked = 0
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (T.FIXED_LINE, T.MOBILE, T.TOLL_FREE, T.PREMIUM_RATE, T.VOIP, T.PERSONAL_NUMBER, T.UAN):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            e164 = phonenumbers.format_number(example, F.E164)
+            parsed, built = phonenumbers.parse(e164, None), stored_number(e164)
+            for style in (F.NATIONAL, F.INTERNATIONAL):
+                assert phonenumbers.format_number(built, style) == phonenumbers.format_number(
+                    parsed, style
+                ), e164
+                checked += 1
+    assert checked > 1500
+    assert stored_number("07911 123456") is None  # not E.164 and no region: as before, shown as stored

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from webapp.customers import bp
 from webapp.customers.criteria import MONTHS, SORT_NAMES, parse_criteria
-from webapp.customers.search import find_customers, phone_cell
+from webapp.customers.search import find_customers
 from webapp.extensions import db
 from webapp.formatting import locale_for, money
 from webapp.htmx import page_or_block, wants_fragment
@@ -49,7 +49,6 @@ def search():
         results=results,
         args=args,
         money_cell=money_formatter(),
-        phone_cell=phone_cell,
         fragment=fragment,
         choices=None if fragment else filter_choices(),
         sort_labels=SORT_LABELS,

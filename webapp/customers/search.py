@@ -11,7 +11,6 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from typing import NamedTuple
 
-from flask import g
 from phonenumbers import PhoneMetadata
 from sqlalchemy import (
     and_,
@@ -35,7 +34,6 @@ from webapp.customers.filters import base_conditions, order_by
 from webapp.customers.keys import TOP, fold, fold_fragment, search_keys
 from webapp.database import utcnow
 from webapp.extensions import db
-from webapp.formatting import phone_format
 from webapp.models import Booking, Customer
 from webapp.models.customer import CustomerFace, customer_location, customer_tag
 
@@ -70,21 +68,6 @@ class Results:
         if self.capped:
             return f"{self.cap:,}+ customers"
         return f"{self.count:,} customer{'' if self.count == 1 else 's'}"
-
-
-# --- showing rows ---------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=50_000)
-def _phone_for(e164: str, region: str) -> str:
-    return phone_format(e164)  # reads the business's region, which is part of the cache key
-
-
-def phone_cell(e164: str | None) -> str:
-    """The `phone` filter for result rows, remembered per number and region: formatting is the
-    costliest part of drawing a row, and the desk meets the same regulars all day."""
-    business = g.get("business")
-    return _phone_for(e164, business.phone_region) if e164 and business is not None else phone_format(e164)
 
 
 # --- keeping the keys in step ---------------------------------------------------------------------

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from webapp.audit import record
 from webapp.customers import services
 from webapp.customers.criteria import parse_criteria
-from webapp.customers.search import find_customers, phone_cell
+from webapp.customers.search import find_customers
 from webapp.errors import RuleBroken
 from webapp.extensions import db
 from webapp.htmx import page_or_block, wants_fragment
@@ -128,7 +128,6 @@ def render(block: str, status: int = 200, headers: dict | None = None, **ctx):
     """The picker template: `block` for htmx, the standalone page (with its own forms) otherwise."""
     ctx.setdefault("c", None)
     standalone = not wants_fragment()
-    ctx.setdefault("phone_cell", phone_cell)
     return page_or_block("picker/index.html", block, status, headers, standalone=standalone, **ctx)
 
 
