@@ -407,7 +407,8 @@ def sorted_list(business, c: Criteria, *, with_count: bool) -> Results:
             .offset(offset)
             .subquery()
         )
-    customers, tags = rows_to_customers(db.session.execute(row_select(page, key, order_by(c.sort))))
+    rows = db.session.connection().execute(row_select(page, key, order_by(c.sort)))
+    customers, tags = rows_to_customers(rows)
     shown = customers[: c.limit]
     return Results(shown, count, capped, c.page, c.limit, len(customers) > c.limit, COUNT_CAP, {}, tags)
 
@@ -502,8 +503,8 @@ def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
     for i, tier in enumerate(found):
         params.update({f"t{i}_{j}": value for j, value in enumerate(tier.binds(dialect))})
 
-    def ordinary():
-        return db.session.execute(statement.page, params).all()
+    def ordinary():  # Core, not the ORM's execute: these are rows, not entities (0.4 ms less)
+        return db.session.connection().execute(statement.page, params).all()
 
     if shared and prepared.enabled():  # PostgreSQL: prepared, one generic plan per shape (`prepared`)
         rows = prepared.fetch(statement.prepared, params, ordinary)
