@@ -34,7 +34,8 @@ class StaffUser(UserMixin, db.Model):
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     business: Mapped[Business] = relationship(lazy="joined", innerjoin=True)
-    current_location: Mapped[Location | None] = relationship(lazy="joined")
+    # Loaded when asked for (today's bookings): every request loads its user, few need the location.
+    current_location: Mapped[Location | None] = relationship(lazy="select")
 
     def get_id(self) -> str:
         """Flask-Login's id: user id and session version, so bumping the version ends sessions."""
