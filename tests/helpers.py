@@ -26,3 +26,18 @@ def csrf_token_from(html: bytes | str) -> str:
 
 HX = {"HX-Request": "true"}
 HX_BOOSTED = {"HX-Request": "true", "HX-Boosted": "true"}
+
+
+def run_state_machine(machine, examples: int, steps: int = 12) -> None:
+    """Run a hypothesis state machine inside the test's app context and fixtures: `examples` runs of
+    up to `steps` steps, no deadline (a database round trip varies), nothing saved to .hypothesis/."""
+    from hypothesis import HealthCheck, settings
+
+    machine.TestCase.settings = settings(
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    machine.TestCase().runTest()

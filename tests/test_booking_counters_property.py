@@ -3,10 +3,10 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from helpers import run_state_machine
 from webapp.bookings import counters, services
 from webapp.errors import RuleBroken
 from webapp.extensions import db
@@ -132,12 +132,4 @@ def test_counters_always_equal_the_aggregates(machine_setup, app):
             assert counters.recount() == 0
             db.session.rollback()
 
-    examples = 200 if app.backend == "sqlite" else 60
-    Bookings.TestCase.settings = settings(
-        max_examples=examples,
-        stateful_step_count=10,
-        deadline=None,
-        database=None,  # nothing written to .hypothesis/ in the worktree
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
-    Bookings.TestCase().runTest()
+    run_state_machine(Bookings, 200 if app.backend == "sqlite" else 60, steps=10)

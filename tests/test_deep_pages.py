@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy import delete, select, update
 
+from helpers import run_state_machine
 from webapp.customers import deep_pages
 from webapp.customers.criteria import Criteria
 from webapp.customers.filters import base_conditions, order_by
@@ -209,14 +209,7 @@ def test_buckets_always_equal_a_recount(app, business, make_business):
             assert deep_pages.rebuild() == 0
             db.session.rollback()
 
-    Book.TestCase.settings = settings(
-        max_examples=50 if app.backend == "sqlite" else 30,
-        stateful_step_count=12,
-        deadline=None,
-        database=None,  # nothing written to .hypothesis/ in the worktree
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
-    Book.TestCase().runTest()
+    run_state_machine(Book, 50 if app.backend == "sqlite" else 30)
 
 
 def test_raw_moves_between_businesses_and_days_are_counted(business, make_business):

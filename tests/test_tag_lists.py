@@ -1,15 +1,13 @@
 """Each customer row's copy of its tags (customer.tag_list, migration 0009's triggers): in step with
 every way tags change, repaired by `flask recount`, written by the demo loader, shown by the list."""
 
-
 import pytest
 from flask_migrate import downgrade, upgrade
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sqlalchemy import delete, insert, select, update
 
-from helpers import HX
+from helpers import HX, run_state_machine
 from webapp.customers import services as customers
 from webapp.customers import tag_lists
 from webapp.demo import load_demo
@@ -225,14 +223,7 @@ def test_lists_always_equal_the_links(app, business, make_business):
             assert tag_lists.rebuild() == 0
             db.session.rollback()
 
-    Book.TestCase.settings = settings(
-        max_examples=40 if app.backend == "sqlite" else 20,
-        stateful_step_count=12,
-        deadline=None,
-        database=None,  # nothing written to .hypothesis/ in the worktree
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
-    Book.TestCase().runTest()
+    run_state_machine(Book, 40 if app.backend == "sqlite" else 20)
 
 
 def test_the_stored_form_matches_the_sql_form(app, business, make_customer, make_tag):
