@@ -382,3 +382,5 @@ def test_stored_numbers_format_as_parsed_ones_in_every_region():
                 checked += 1
     assert checked > 1500
     assert stored_number("07911 123456") is None  # not E.164 and no region: as before, shown as stored
+    for malformed in ("+", "+0044 7911", "+0", "+44abc"):  # never stored, but never a wrong number either
+        assert stored_number(malformed) is None

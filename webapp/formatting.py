@@ -85,7 +85,7 @@ def stored_number(e164: str) -> phonenumbers.PhoneNumber | None:
     them from a parse), so one is built straight from its digits: `parse` reads free text and
     validates it, as long as the formatting itself. Anything else is parsed."""
     digits = e164[1:]
-    if e164.startswith("+") and digits.isdigit() and digits.isascii():
+    if e164.startswith("+") and digits.isdigit() and digits.isascii() and digits[0] != "0":
         for size in (1, 2, 3):  # country calling codes are prefix-free
             if int(digits[:size]) in COUNTRY_CODE_TO_REGION_CODE:
                 return national_number(int(digits[:size]), digits[size:])
