@@ -10,7 +10,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import NamedTuple
 
 from faker import Faker
 from sqlalchemy import func, select, text
@@ -103,11 +102,6 @@ def ascii_slug(text: str) -> str:
     return "".join(c for c in norm if c.isascii() and c.isalpha()).lower() or "guest"
 
 
-class TagFace(NamedTuple):
-    name: str
-    color: str
-
-
 @dataclass
 class Plan:
     """What every chunk of generated customers needs to know (plain values, so a worker can use it)."""
@@ -119,7 +113,7 @@ class Plan:
     pools: tuple
     location_ids: list
     tag_ids: list
-    tag_faces: dict  # tag id -> TagFace, for the rows' own tag lists
+    tag_faces: dict  # tag id -> tag_lists.TagChip, for the rows' own tag lists
     owner_id: int | None
     today: datetime
     dialect: str
@@ -143,7 +137,7 @@ def load_demo(count: int, seed: int, chunk: int = CHUNK) -> DemoResult:
         location_ids=db.session.scalars(select(Location.id).where(Location.business_id == business.id)).all(),
         tag_ids=db.session.scalars(select(Tag.id).where(Tag.business_id == business.id)).all(),
         tag_faces={
-            t.id: TagFace(t.name, t.color)
+            t.id: tag_lists.TagChip(t.name, t.color)
             for t in db.session.scalars(select(Tag).where(Tag.business_id == business.id))
         },
         owner_id=db.session.scalar(select(StaffUser.id).where(StaffUser.email == DEMO_STAFF[0][0])),

@@ -9,7 +9,6 @@ built once per query shape and reused with new values.
 import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
-from typing import NamedTuple
 
 from phonenumbers import PhoneMetadata
 from sqlalchemy import (
@@ -300,11 +299,6 @@ LIST_COLUMNS = (
 )
 
 
-class TagChip(NamedTuple):
-    name: str
-    color: str
-
-
 class CustomerRow(CustomerFace):
     """A customer as a list shows it: the LIST_COLUMNS values, read-only and detached from the session.
     Plain attributes are several times cheaper to load than ORM instances, and a row needs no more."""
@@ -319,7 +313,7 @@ def row_select(page, key_column, ordering, extra=()):
 
 
 def rows_to_customers(rows) -> tuple[list[CustomerRow], dict]:
-    """Row objects for a page and {customer id: [TagChip, …]} sorted by tag name."""
+    """Row objects for a page and {customer id: [tag_lists.TagChip, …]} sorted by tag name."""
     customers, tags = [], {}
     for row in rows:
         values = row._asdict()
@@ -327,8 +321,7 @@ def rows_to_customers(rows) -> tuple[list[CustomerRow], dict]:
         customer = CustomerRow(values)
         customers.append(customer)
         if packed:
-            chips = [TagChip(*pair.split(tag_lists.PAIR, 1)) for pair in packed.split(tag_lists.SEPARATOR)]
-            tags[customer.id] = sorted(chips)
+            tags[customer.id] = tag_lists.chips(packed)
     return customers, tags
 
 

@@ -1,16 +1,16 @@
 """Each customer row's copy of its tags, for lists (`customer.tag_list`, kept by triggers).
 
 The triggers of migration 0009 keep it in step with customer_tag and with each tag's name and colour;
-`rebuild` recomputes it after a bulk load with the triggers off or raw SQL (`flask recount`), and
-`list_of` is what the bulk loader writes.
+`rebuild` recomputes it after a bulk load with the triggers off or raw SQL (`flask recount`),
+`list_of` is what the bulk loader writes and `chips` what a list row shows.
 """
 
-from sqlalchemy import String, and_, func, literal, literal_column, or_, select, update
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from typing import NamedTuple
+
+from sqlalchemy import and_, func, literal_column, or_, update
 
 from webapp.extensions import db
-from webapp.models import Customer, Tag
-from webapp.models.customer import customer_tag
+from webapp.models import Customer
 
 # "name\x1fcolor" pairs joined by \x1e: tag names cannot hold either (the tag rules collapse
 # whitespace, and str.split() counts \x1c-\x1f as whitespace).
@@ -23,27 +23,34 @@ SQLITE_LIST_OF = (
 )
 
 
+class TagChip(NamedTuple):
+    """A tag as a list row shows it."""
+
+    name: str
+    color: str
+
+
 def list_of(tags) -> str | None:
     """The stored form of `tags` (objects with name and color), by name; None without tags."""
     return SEPARATOR.join(f"{t.name}{PAIR}{t.color}" for t in sorted(tags, key=lambda t: t.name)) or None
 
 
+def chips(packed: str | None) -> list[TagChip]:
+    """The stored form back as chips, by name."""
+    if not packed:
+        return []
+    return sorted(TagChip(*pair.split(PAIR, 1)) for pair in packed.split(SEPARATOR))
+
+
 def computed():
-    """A correlated expression: the tag list the triggers would store for the customer row at hand
-    (the same as migration 0009's, a test checks it)."""
+    """A correlated expression: the tag list the triggers store for the customer row at hand.
+    PostgreSQL: the triggers' own function (migration 0009). SQLite has no stored functions, so the
+    triggers' subquery is written here again (a test checks that a rebuild agrees with them); SQLite
+    3.40 has no ORDER BY inside an aggregate, and group_concat keeps the order of an ordered subquery,
+    which must see the outer row (SQLAlchemy does not correlate a FROM subquery)."""
     if db.engine.dialect.name == "sqlite":
-        # SQLite 3.40 has no ORDER BY inside an aggregate; group_concat keeps the order of an ordered
-        # subquery, which must see the outer row (SQLAlchemy does not correlate a FROM subquery).
         return literal_column(SQLITE_LIST_OF)
-    face = Tag.name + literal(PAIR, String) + Tag.color
-    by_name = aggregate_order_by(literal(SEPARATOR, String), Tag.name.collate("C"))
-    return (
-        select(func.string_agg(face, by_name))
-        .select_from(customer_tag)
-        .join(Tag, Tag.id == customer_tag.c.tag_id)
-        .where(customer_tag.c.business_id == Customer.business_id, customer_tag.c.customer_id == Customer.id)
-        .scalar_subquery()
-    )
+    return func.customer_tag_list_of(Customer.business_id, Customer.id)
 
 
 def rebuild(business_id: int | None = None) -> int:

@@ -20,8 +20,9 @@ down_revision = "0008_merged_into_index"
 branch_labels = None
 depends_on = None
 
-# A customer's tag list, as each engine computes it (the same as webapp/customers/tag_lists.py
-# LIST_OF; a test checks that a rebuild agrees with these triggers).
+# A customer's tag list, as each engine computes it (SQLite: the same as webapp/customers/tag_lists.py
+# SQLITE_LIST_OF, PostgreSQL: the function that tag_lists.rebuild calls; a test checks that a rebuild
+# agrees with these triggers).
 SQLITE_LIST_OF = (
     "(SELECT group_concat(face, char(30)) FROM (SELECT tag.name || char(31) || tag.color AS face "
     "FROM customer_tag JOIN tag ON tag.id = customer_tag.tag_id "
