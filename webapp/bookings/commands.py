@@ -25,28 +25,27 @@ def recount_command(business_name: str | None) -> None:
         )
         if business_id is None:
             raise click.UsageError(f"No business called {business_name!r}.")
-    started = time.perf_counter()
-    wrong = recount(business_id=business_id)
-    db.session.commit()
-    seconds = time.perf_counter() - started
+    wrong, seconds = timed(lambda: recount(business_id=business_id))
     if wrong:
         click.echo(f"Fixed the counters of {wrong:,} customer{'s' if wrong != 1 else ''} in {seconds:.1f} s.")
     else:
         click.echo(f"All counters were already right (checked in {seconds:.1f} s).")
-    started = time.perf_counter()
-    buckets = deep_pages.rebuild(business_id)
-    db.session.commit()
-    seconds = time.perf_counter() - started
+    buckets, seconds = timed(lambda: deep_pages.rebuild(business_id))
     if buckets:
         click.echo(f"Fixed {buckets:,} list bucket count{'s' if buckets != 1 else ''} in {seconds:.1f} s.")
     else:
         click.echo(f"All list bucket counts were already right (rebuilt in {seconds:.1f} s).")
-    started = time.perf_counter()
-    lists = tag_lists.rebuild(business_id)
-    db.session.commit()
-    seconds = time.perf_counter() - started
+    lists, seconds = timed(lambda: tag_lists.rebuild(business_id))
     if lists:
         plural = "s" if lists != 1 else ""
         click.echo(f"Fixed the tag list{plural} of {lists:,} customer{plural} in {seconds:.1f} s.")
     else:
         click.echo(f"All customers' tag lists were already right (checked in {seconds:.1f} s).")
+
+
+def timed(repair) -> tuple[int, float]:
+    """Run one repair and commit it: (how many were wrong, seconds taken)."""
+    started = time.perf_counter()
+    wrong = repair()
+    db.session.commit()
+    return wrong, time.perf_counter() - started
