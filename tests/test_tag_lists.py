@@ -32,7 +32,7 @@ def truth() -> dict:
     ).all()
     faces: dict = {}
     for customer_id, name, color in rows:
-        faces.setdefault(customer_id, []).append(Tag(name=name, color=color))
+        faces.setdefault(customer_id, []).append(tag_lists.TagChip(name, color))
     ids = db.session.scalars(select(Customer.id)).all()
     return {cid: tag_lists.list_of(faces.get(cid, [])) for cid in ids}
 
