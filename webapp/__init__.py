@@ -103,10 +103,10 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from webapp import errors, formatting, security
+    from webapp import error_pages, formatting, security
 
     security.init_app(app)
-    errors.init_app(app)
+    error_pages.init_app(app)
     formatting.init_app(app)
 
 

@@ -1,62 +1,91 @@
-"""Domain errors and the generic error pages (never a traceback)."""
+"""Domain errors: what a service raises when a rule is broken, typed so every caller reads the same fields.
 
-from flask import Flask, render_template, request
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+Services raise these; the screens turn them into field messages (`webapp.edge.show_errors`), the JSON
+API into problem+json. No caller reads a dict of loosely named extras.
+"""
 
-from webapp.extensions import db
+from __future__ import annotations
 
-MESSAGES = {
-    400: ("Something in that request was not right", "Go back, reload the page and try again."),
-    401: ("Please sign in", "Your session may have ended."),
-    403: ("Not allowed", "Your role does not allow this. Ask a manager or the owner."),
-    404: ("Not found", "That page or record does not exist, or belongs to another business."),
-    405: ("Not allowed", "That action cannot be done this way."),
-    409: ("Changed elsewhere", "Someone else changed this in the meantime. Reload and try again."),
-    413: ("Too large", "What you sent is larger than Frontdesk accepts."),
-    429: ("Slow down", "Too many requests. Wait a minute and try again."),
-    500: ("Something went wrong", "The problem has been logged. Try again in a moment."),
-}
+from typing import Any
 
 
-class RuleBroken(Exception):
-    """A business rule was broken; `field` names the form field it concerns (or None)."""
+class DomainError(Exception):
+    """Base of every rule a service enforces. `field` is the form field it concerns (None: the whole form)."""
 
-    def __init__(self, field: str | None, message: str, **extra):
-        super().__init__(message)
-        self.field = field
+    field: str | None = None
+    message: str = ""
+    status: int = 422  # what an API answers for it
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Invalid(DomainError):
+    """One or more values break a rule: `problems` maps each field (None: the whole form) to its message.
+
+    `Invalid("reason", "Say why.")` for one field; `Invalid({"email": "…", "phone": "…"})` for several.
+    `field` and `message` are the first problem's, for callers that show one."""
+
+    def __init__(self, field_or_problems: str | None | dict[str | None, str], message: str | None = None):
+        if isinstance(field_or_problems, dict):
+            problems = dict(field_or_problems)
+        else:
+            problems = {field_or_problems: message or ""}
+        if not problems:
+            raise ValueError("Invalid needs at least one problem")
+        self.problems: dict[str | None, str] = problems
+        self.field, self.message = next(iter(problems.items()))
+        super().__init__(self.message)
+
+
+class ContactTaken(Invalid):
+    """An email or phone belongs to another customer of the business: `owners` maps the field to them.
+
+    Carries the other problems of the same check too, so a form shows everything at once."""
+
+    status = 409
+
+    def __init__(self, problems: dict[str | None, str], owners: dict[str, Any]):
+        super().__init__(problems)
+        self.owners: dict[str, Any] = dict(owners)
+
+    @property
+    def owner(self):
+        """The customer who has the first taken contact."""
+        return self.owners.get(self.field) or next(iter(self.owners.values()))
+
+
+class PossibleDuplicate(DomainError):
+    """A new customer looks like existing ones (`similar`); the caller may confirm and create anyway."""
+
+    status = 409
+
+    def __init__(self, similar: list, message: str = "This looks like a customer who is already in the book."):
+        self.similar = list(similar)
         self.message = message
-        self.extra = extra
+        super().__init__(message)
 
 
-def render_error(status: int, detail: str | None = None):
-    """The generic error page (JSON under /api/)."""
-    title, text = MESSAGES.get(status, MESSAGES[500])
-    if request.path.startswith("/api/"):
-        code = title.lower().replace(" ", "_")
-        return {"error": {"code": code, "message": detail or text, "fields": {}}}, status
-    return render_template("errors/error.html", status=status, title=title, text=detail or text), status
+class Conflict(DomainError):
+    """The record changed since it was read (its version moved on): `current` is the record as it is now."""
+
+    status = 409
+
+    def __init__(self, current: Any = None, message: str = "Someone else changed this in the meantime."):
+        self.current = current
+        self.message = message
+        super().__init__(message)
 
 
-def init_app(app: Flask) -> None:
-    """Register the handlers."""
+class NotFound(DomainError):
+    """The thing asked for does not exist in this business (another business's id included)."""
 
-    @app.errorhandler(CSRFError)
-    def csrf_error(e):
-        return render_error(
-            400, "This form has expired or did not come from Frontdesk. Reload the page and try again."
-        )
+    status = 404
 
-    @app.errorhandler(HTTPException)
-    def http_error(e):
-        if e.code is None or e.code < 400:
-            return e
-        return render_error(e.code)
+    def __init__(self, message: str = "That record does not exist, or belongs to another business."):
+        self.message = message
+        super().__init__(message)
 
-    @app.errorhandler(Exception)
-    def unexpected(e):
-        if app.testing and not app.config.get("SHOW_ERROR_PAGES"):
-            raise e  # tests see the real exception
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
-        return render_error(500)
+
+# The old name, while the features move over to the types above; removed once nothing uses it.
+RuleBroken = Invalid

@@ -1,0 +1,30 @@
+"""What features announce to each other (blinker, as Flask ships it). A feature that must react to
+another's change connects a receiver in its own folder; no feature reaches into another's tables.
+
+Every signal is sent inside the action's transaction, before the caller commits: a receiver writes
+with the same session and its writes commit or roll back with the action.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: A customer's email or phone changed (a customer's edit, not a merge): sender is the customer;
+#: `email_before`, `phone_before` are the former normalized email and E.164 phone (None if unchanged).
+contact_changed = _signals.signal("customer.contact-changed")
+
+#: A customer was anonymized: sender is the customer (already wiped). Receivers forget what they
+#: keep about the person.
+customer_anonymized = _signals.signal("customer.anonymized")
+
+#: A customer is about to be deleted for good: sender is the customer. Receivers remove their rows.
+customer_deleting = _signals.signal("customer.deleting")
+
+#: A duplicate was merged into a survivor: sender is the survivor; `source`, `actor`.
+customers_merged = _signals.signal("customers.merged")
+
+#: Bookings (and everything else that belongs to a customer) moved from `source` to the sender.
+bookings_transferred = _signals.signal("customers.bookings-transferred")
+
+#: A merge or transfer was undone: sender is the survivor; `source` is the restored customer.
+merge_undone = _signals.signal("customers.merge-undone")
