@@ -87,5 +87,11 @@ class NotFound(DomainError):
         super().__init__(message)
 
 
-# The old name, while the features move over to the types above; removed once nothing uses it.
-RuleBroken = Invalid
+class RuleBroken(Invalid):
+    """The old loosely typed error, while the features move over to the types above (catch `Invalid`,
+    which catches both). Removed once nothing raises it."""
+
+    def __init__(self, field: str | None, message: str, **extra):
+        super().__init__(extra.get("problems") or {field: message})
+        self.field, self.message = field, message
+        self.extra = extra
