@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint clean browser-deps
 
 $(BIN)/activate: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -17,8 +17,24 @@ run: $(BIN)/activate
 	FLASK_DEBUG=1 $(FLASK) demo-data --if-empty
 	FLASK_DEBUG=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
-test: $(BIN)/activate
+test: $(BIN)/activate browser-deps
 	$(BIN)/pytest
+
+# The browser tests drive Debian's chromium and fetch the pinned htmx with npm. On a fresh machine
+# run as root this installs both (apt-get); anywhere else it says what to install and stops.
+CHROMIUM ?= /usr/bin/chromium
+browser-deps:
+	@missing=""; command -v $(CHROMIUM) >/dev/null 2>&1 || missing=" chromium"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "make test: installing$$missing for the browser tests (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "make test: the browser tests need$$missing: run 'sudo apt-get install$$missing'" \
+	      "(or set CHROMIUM=/path/to/chromium), then make test again." >&2; exit 1; \
+	  fi; \
+	fi
 
 # Search and list over HTTP (1,000,000 customers unless BENCH_ARGS says otherwise), the profile,
 # and a 10,000-booking merge. Add --database-url / --postgres to each for PostgreSQL.
