@@ -12,14 +12,14 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from sqlalchemy import delete, select, update
 
 from helpers import run_state_machine
-from webapp.customers import deep_pages
-from webapp.customers.criteria import Criteria
-from webapp.customers.filters import base_conditions, order_by
-from webapp.customers.search import row_key
 from webapp.demo import load_demo
 from webapp.extensions import db
 from webapp.merge import services, undo
 from webapp.models import Customer, customer_rank_bucket
+from webapp.search import deep_pages
+from webapp.search.conditions import base_conditions, order_by
+from webapp.search.criteria import Criteria
+from webapp.search.rows import row_key
 
 SORTS = ("name", "-name", "created", "-created")
 # Short names are buckets of their own ("a", "ab"), others share a 3-letter prefix; accents fold away.
@@ -290,7 +290,7 @@ def test_the_migration_backfills_the_counts(app, business, make_business):
 @pytest.mark.parametrize("bulk", [False, True], ids=["row-by-row", "bulk"])
 def test_a_demo_load_leaves_exact_counts_and_live_triggers(app, monkeypatch, bulk):
     if bulk:  # indexes dropped and triggers off (SQLite: dropped) for the load, counted once after
-        monkeypatch.setattr("webapp.demo.BULK_REBUILD_FROM", 100)
+        monkeypatch.setattr("webapp.bulk.BULK_REBUILD_FROM", 100)
     load_demo(300, seed=6)
     assert stored() == truth()
     demo = db.session.scalar(select(Customer.business_id).limit(1))
@@ -301,8 +301,7 @@ def test_a_demo_load_leaves_exact_counts_and_live_triggers(app, monkeypatch, bul
 def test_the_list_pages_the_same_with_and_without_buckets(business, monkeypatch):
     from werkzeug.datastructures import MultiDict
 
-    from webapp.customers.criteria import parse_criteria
-    from webapp.customers.search import find_customers
+    from webapp.search import read_criteria, search_criteria
 
     add_book(business.id, 75, merged=5)
     for sort in SORTS:
@@ -310,8 +309,8 @@ def test_the_list_pages_the_same_with_and_without_buckets(business, monkeypatch)
         for deep_from in (10**9, 0):
             monkeypatch.setattr(deep_pages, "DEEP_FROM", deep_from)
             found = [
-                find_customers(
-                    business, parse_criteria(MultiDict({"sort": sort, "page": str(p), "limit": "7"}))
+                search_criteria(
+                    business, read_criteria(MultiDict({"sort": sort, "page": str(p), "limit": "7"}))
                 )
                 for p in range(1, 13)
             ]

@@ -4,12 +4,11 @@ for the same seed (also when a worker process generates the chunks)."""
 from sqlalchemy import func, select
 
 from webapp.bookings.counters import recount
-from webapp.customers.criteria import parse_criteria
-from webapp.customers.keys import search_keys
-from webapp.customers.search import find_customers
 from webapp.demo import load_demo
 from webapp.extensions import db
 from webapp.models import Booking, Business, Customer
+from webapp.models.search_keys import search_keys
+from webapp.search import read_criteria, search_criteria
 
 
 def book_fingerprint():
@@ -31,7 +30,7 @@ def test_demo_rows_carry_the_orm_search_keys_and_true_counters(app):
     business = db.session.scalar(select(Business))
     someone = db.session.scalar(select(Customer).where(Customer.phone.is_not(None)).limit(1))
     typed = f"0{someone.phone[3:7]} {someone.phone[7:]}"
-    found = find_customers(business, parse_criteria(_args(q=typed)))
+    found = search_criteria(business, read_criteria(_args(q=typed)))
     assert someone.id in [c.id for c in found.customers]
 
 

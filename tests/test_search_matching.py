@@ -5,13 +5,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from webapp.customers import search
-from webapp.customers.criteria import parse_criteria
-from webapp.customers.keys import fold, national_digits, search_keys
-from webapp.customers.search import find_customers
 from webapp.extensions import db
 from webapp.models import Customer, CustomerConsent, MarketingPreference
 from webapp.models.customer import customer_tag
+from webapp.models.search_keys import search_keys
+from webapp.phones import national_digits
+from webapp.search import listing, ranked, read_criteria, search_criteria
+from webapp.search import tiers as matching
+from webapp.text import fold
 
 
 def link_tag(customer, tag):
@@ -32,7 +33,7 @@ def find(business, **args):
     for key, value in args.items():
         for v in value if isinstance(value, list) else [value]:
             multi.add(key, str(v))
-    return find_customers(business, parse_criteria(multi, business.timezone))
+    return search_criteria(business, read_criteria(multi, business.timezone))
 
 
 # --- keys ------------------------------------------------------------------------------------------
@@ -94,7 +95,7 @@ def test_exact_phone_ranks_first(business, book, make_customer):
     make_customer(first_name="Other", last_name="Person", phone="+61412345600")
     found = find(business, q="0412 345 678")
     assert names(found)[0] == "John Smith"
-    assert found.ranks[book["john"].id] == search.EXACT_PHONE
+    assert found.ranks[book["john"].id] == matching.EXACT_PHONE
 
 
 @pytest.mark.parametrize(
@@ -245,8 +246,8 @@ def test_pages_and_capped_counts(business, make_customer, monkeypatch):
     assert (first.count, first.capped, first.has_next) == (7, False, True)
     assert names(find(business, limit=3, page=3)) == ["Pat6 Page"]
     assert find(business, limit=3, page=4).customers == []
-    monkeypatch.setattr(search, "COUNT_CAP", 5)
-    monkeypatch.setattr(search, "SEARCH_CAP", 5)
+    monkeypatch.setattr(listing, "COUNT_CAP", 5)
+    monkeypatch.setattr(ranked, "SEARCH_CAP", 5)
     capped = find(business, limit=3)
     assert (capped.count, capped.capped, capped.count_label) == (5, True, "5+ customers")
     searched = find(business, q="pat", limit=3)
@@ -259,7 +260,7 @@ def test_a_wide_date_range_gives_the_same_page_through_the_sort_index(business, 
         make_customer(first_name=first)
     today = date.today().isoformat()
     exact = names(find(business, created_from="2000-01-01", created_to=today, sort="-name"))
-    monkeypatch.setattr(search, "COUNT_CAP", 1)  # capped: the page query walks the name index instead
+    monkeypatch.setattr(listing, "COUNT_CAP", 1)  # capped: the page query walks the name index instead
     steered = find(business, created_from="2000-01-01", created_to=today, sort="-name")
     assert steered.capped and names(steered) == exact == ["Cy Test", "Bo Test", "Ab Test"]
 
@@ -281,7 +282,7 @@ def test_common_link_filters_count_from_the_link_rows(
     make_customer(first_name="Plain")
     db.session.commit()
     monkeypatch.setattr(
-        "webapp.customers.filters.RARE_LINKS", 1
+        "webapp.search.conditions.RARE_LINKS", 1
     )  # treat the filters as common: EXISTS pages, link counts
     tagged = find(business, tag=vip.id, limit=3)
     assert (tagged.count, tagged.has_next) == (4, True)
@@ -294,13 +295,13 @@ def test_an_international_number_is_anchored_at_its_start(business, book, make_c
     further in (the country code is not among a customer's national digits anyway)."""
     make_customer(first_name="Inside", last_name="Number", phone="+447961412345")  # "61412345" inside
     for typed in ("+61 412 345 678", "0061 412 345"):
-        assert all(tier.rank != search.CONTAINS for tier in search.tiers(typed, "GB"))
+        assert all(tier.rank != matching.CONTAINS for tier in matching.tiers(typed, "GB"))
         assert names(find(business, q=typed)) == ["John Smith"]
 
 
 def test_the_end_or_middle_of_a_number_is_found_inside_it(business, book):
     found = find(business, q="345 678")
-    assert names(found) == ["John Smith"] and found.ranks[book["john"].id] == search.CONTAINS
+    assert names(found) == ["John Smith"] and found.ranks[book["john"].id] == matching.CONTAINS
 
 
 def test_national_digits_follow_the_business_region(make_business, make_customer):
@@ -310,22 +311,22 @@ def test_national_digits_follow_the_business_region(make_business, make_customer
     landline = make_customer(business_=rome, first_name="Giulia", last_name="Conti", phone="+390612345678")
     mobile = make_customer(business_=rome, first_name="Luca", last_name="Neri", phone="+393331234567")
     found = find(rome, q="06 1234")
-    assert names(found) == ["Giulia Conti"] and found.ranks[landline.id] == search.PHONE_PREFIX
+    assert names(found) == ["Giulia Conti"] and found.ranks[landline.id] == matching.PHONE_PREFIX
     found = find(rome, q="333 123 4567")
-    assert names(found) == ["Luca Neri"] and found.ranks[mobile.id] == search.EXACT_PHONE
-    assert [t.values[0] for t in search.tiers("0412 345", "AU")] == ["412345", "0412345"] * 2
-    assert [t.values[0] for t in search.tiers("1234", "US")] == ["1234"] * 3  # maybe a number's end
+    assert names(found) == ["Luca Neri"] and found.ranks[mobile.id] == matching.EXACT_PHONE
+    assert [t.values[0] for t in matching.tiers("0412 345", "AU")] == ["412345", "0412345"] * 2
+    assert [t.values[0] for t in matching.tiers("1234", "US")] == ["1234"] * 3  # maybe a number's end
 
 
 def test_a_number_typed_with_the_trunk_0_is_a_numbers_start(business, book, make_customer):
     """Six digits or more after a trunk 0 start a number: no contains-match (nobody types "07911 123"
     to find a number holding 7911123 further in). A foreign number that keeps its 0 is still found."""
     rome = make_customer(first_name="Giulia", last_name="Conti", phone="+390612345678")
-    assert all(tier.rank != search.CONTAINS for tier in search.tiers("07911 123", "GB"))
+    assert all(tier.rank != matching.CONTAINS for tier in matching.tiers("07911 123", "GB"))
     assert names(find(business, q="07911 123")) == ["Joanna Smithers"]
     found = find(business, q="06 1234 5678")
-    assert names(found) == ["Giulia Conti"] and found.ranks[rome.id] == search.EXACT_PHONE
-    assert any(tier.rank == search.CONTAINS for tier in search.tiers("0412", "GB"))  # maybe an end
+    assert names(found) == ["Giulia Conti"] and found.ranks[rome.id] == matching.EXACT_PHONE
+    assert any(tier.rank == matching.CONTAINS for tier in matching.tiers("0412", "GB"))  # maybe an end
 
 
 @pytest.mark.parametrize(
@@ -335,14 +336,14 @@ def test_one_repeated_trigram_is_not_searched_inside_at_length(business, make_cu
     """ "999999" could only be narrowed by the trigram "999", held by a great many numbers of which next
     to none hold the whole run: no contains-match for it. Four digits ("0000") are a number's end."""
     make_customer(first_name="Round", last_name="Number", phone="+447911220000")
-    has_contains = any(tier.rank == search.CONTAINS for tier in search.tiers(typed, "GB"))
+    has_contains = any(tier.rank == matching.CONTAINS for tier in matching.tiers(typed, "GB"))
     assert has_contains is inside
     assert ("Round Number" in names(find(business, q=typed))) is inside
 
 
 @pytest.mark.parametrize("typed", ["@@@", "a.b", "%%%", "-_-", "' OR 1=1 --"])
 def test_punctuation_only_fragments_never_become_a_contains_scan(business, book, typed):
-    assert all(tier.rank != search.CONTAINS for tier in search.tiers(typed))
+    assert all(tier.rank != matching.CONTAINS for tier in matching.tiers(typed))
     find(business, q=typed)  # and still answers
 
 

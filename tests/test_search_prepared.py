@@ -1,4 +1,4 @@
-"""PostgreSQL runs the shared search statements prepared, with a generic plan (webapp/prepared.py):
+"""PostgreSQL runs the shared search statements prepared, with a generic plan (webapp/search/prepared.py):
 the same answers as the ordinary way, one round trip, kept across requests, and never stuck when the
 server and the registry disagree. Sorted searches sort the best matches, whatever the engine."""
 
@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import event, text
 
 from helpers import HX
-from webapp.customers import search
 from webapp.extensions import db
+from webapp.search import ranked
 
 QUERIES = [
     "jo",
@@ -73,7 +73,7 @@ def on_every_pooled_connection(action) -> int:
 
 
 def forget_everything(conn) -> None:
-    from webapp.prepared import REGISTRY
+    from webapp.search.prepared import REGISTRY
 
     conn.exec_driver_sql("DEALLOCATE ALL")
     conn.connection.info.pop(REGISTRY, None)
@@ -138,7 +138,7 @@ def test_a_statement_the_server_lost_is_answered_and_prepared_again(app, postgre
 
 
 def test_a_registry_that_forgot_a_statement_recovers(app, postgres_only, book, login_as):
-    from webapp.prepared import REGISTRY
+    from webapp.search.prepared import REGISTRY
 
     client = login_as("receptionist")
     on_every_pooled_connection(forget_everything)
@@ -170,7 +170,7 @@ def test_sqlite_never_prepares(app, book, login_as, count_queries):
 def test_a_sorted_search_sorts_the_best_matches(business, make_customer, login_as, monkeypatch):
     """More matches than the cap: the best SEARCH_CAP + 1 by match are listed in the order asked for,
     not whichever contains-matches an index happened to return first (a newer contains-match)."""
-    monkeypatch.setattr(search, "SEARCH_CAP", 3)
+    monkeypatch.setattr(ranked, "SEARCH_CAP", 3)
     now = datetime.now(UTC)
     # "lan" inside a name only, the newest, first in every index a contains-match reads: the old way
     # (sorting every tier's candidates) listed it first.

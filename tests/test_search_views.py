@@ -5,7 +5,7 @@ import re
 import pytest
 
 from helpers import HX, HX_BOOSTED
-from webapp.customers import search
+from webapp.search import listing, ranked
 
 
 def rows(html: str) -> list[str]:
@@ -140,12 +140,12 @@ def test_search_and_picker_run_a_constant_number_of_queries(
 
 
 def test_count_is_capped_and_said_so(login_as, make_customer, monkeypatch):
-    monkeypatch.setattr(search, "COUNT_CAP", 3)
+    monkeypatch.setattr(listing, "COUNT_CAP", 3)
     for i in range(5):
         make_customer(first_name=f"Kim{i}")
     html = login_as("receptionist").get("/customers").get_data(as_text=True)
     assert "3+ customers" in html and "counted up to 3" in html
-    monkeypatch.setattr(search, "SEARCH_CAP", 2)
+    monkeypatch.setattr(ranked, "SEARCH_CAP", 2)
     html = login_as("receptionist").get("/customers?q=kim", headers=HX).get_data(as_text=True)
     assert "2+ customers match “kim”" in html and "the best 2 are listed" in html
 

@@ -9,14 +9,14 @@ from sqlalchemy import delete, insert, select, update
 
 from helpers import HX, run_state_machine
 from webapp.customers import services as customers
-from webapp.customers import tag_lists
 from webapp.demo import load_demo
 from webapp.extensions import db
 from webapp.merge import services as merging
 from webapp.merge import undo
 from webapp.models import AuditEvent, Customer, Tag
 from webapp.models.customer import customer_tag
-from webapp.settings import tags as tag_settings
+from webapp.search import tag_lists
+from webapp.settings import named_lists as tag_settings
 
 
 def stored(customer_id) -> str | None:
@@ -143,7 +143,7 @@ def test_the_migration_fills_the_lists_in(app, business, make_customer, make_tag
 @pytest.mark.parametrize("bulk", [False, True], ids=["row-by-row", "bulk"])
 def test_a_demo_load_writes_the_lists(app, monkeypatch, bulk):
     if bulk:  # triggers off (SQLite: dropped) for the load: the loader writes the lists itself
-        monkeypatch.setattr("webapp.demo.BULK_REBUILD_FROM", 100)
+        monkeypatch.setattr("webapp.bulk.BULK_REBUILD_FROM", 100)
     load_demo(150, seed=8)
     lists = all_stored()
     assert lists == truth() and any(lists.values())

@@ -21,7 +21,7 @@ class Defaults:
     LOGIN_RATE_PER_ACCOUNT = "5 per 5 minutes"
     LOGIN_RATE_PER_ADDRESS = "60 per 5 minutes"
     HTMX_URL = HTMX_URL
-    # PostgreSQL: run the customer search as prepared statements (see webapp/prepared.py); turn off
+    # PostgreSQL: run the customer search as prepared statements (see webapp/search/prepared.py); turn off
     # behind a pooler that hands out server connections per transaction (PgBouncer's transaction mode).
     SEARCH_PREPARED_STATEMENTS = True
     HTMX_INTEGRITY = HTMX_INTEGRITY

@@ -3,8 +3,7 @@
 from flask import g, request
 
 from webapp.api import bp
-from webapp.customers.criteria import parse_criteria
-from webapp.customers.search import find_customers
+from webapp.search import read_criteria, search_customers
 
 TOP = 10
 
@@ -12,9 +11,11 @@ TOP = 10
 @bp.get("/calendar/customers")
 def calendar_customers():
     """The best matches for `q` (top 10, or `limit` up to 50), with what the calendar shows on a row."""
-    criteria = parse_criteria(request.args, g.business.timezone, default_limit=TOP)
-    criteria.limit = min(criteria.limit, 50)
-    results = find_customers(g.business, criteria, with_count=False) if criteria.q else None
+    criteria = read_criteria(request.args, g.business.timezone, default_limit=TOP)
+    sort, limit = (criteria.sort if criteria.sort_given else None), min(criteria.limit, 50)
+    results = None
+    if criteria.q:
+        results = search_customers(g.business, criteria.q, criteria, sort, criteria.page, limit, False)
     customers = results.customers if results else []
     return {
         "query": criteria.q,

@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from webapp.bookings import bp
 from webapp.bookings.counters import recount
-from webapp.customers import deep_pages, tag_lists
 from webapp.extensions import db
 from webapp.models import Business
+from webapp.search import deep_pages, tag_lists
 
 
 @bp.cli.command("recount")

@@ -1,17 +1,15 @@
 """The customer list and search screen (`/customers`): active search, filters, sort and pages."""
 
-from functools import lru_cache
-
 from flask import g, request, url_for
 from sqlalchemy import select
 
 from webapp.customers import bp
-from webapp.customers.criteria import MONTHS, SORT_NAMES, parse_criteria
-from webapp.customers.search import find_customers
 from webapp.extensions import db
-from webapp.formatting import locale_for, money
+from webapp.formatting import money_cell
 from webapp.htmx import page_or_block, wants_fragment
 from webapp.models import Location, MarketingPreference, Tag
+from webapp.search import read_criteria, search_criteria
+from webapp.search.criteria import MONTHS, SORT_NAMES
 
 SORT_LABELS = {
     "name": "Name",
@@ -33,8 +31,8 @@ FILTER_KEYS = (
 @bp.get("/customers")
 def search():
     """Search and list customers; an htmx request gets only the results."""
-    criteria = parse_criteria(request.args, g.business.timezone)
-    results = find_customers(g.business, criteria)
+    criteria = read_criteria(request.args, g.business.timezone)
+    results = search_criteria(g.business, criteria)
     fragment = wants_fragment()
     args = carried_args()
     # The address bar follows the search (Back and bookmarks work), without the form's empty fields.
@@ -48,30 +46,13 @@ def search():
         c=criteria,
         results=results,
         args=args,
-        money_cell=money_formatter(),
+        money_cell=money_cell(),
         fragment=fragment,
         choices=None if fragment else filter_choices(),
         sort_labels=SORT_LABELS,
         sort_names=SORT_NAMES,
         months=MONTHS,
     )
-
-
-def money_formatter():
-    """`money` for a whole column: babel works out the currency pattern once per currency and locale,
-    not once per row (nor once per request)."""
-    b = g.business
-    return _money_formatter(b.currency, locale_for(b))
-
-
-@lru_cache(maxsize=64)
-def _money_formatter(currency: str, locale: str):
-    sample = money(0, currency)
-    at = sample.find("0.00")
-    if at < 0:  # a currency without two decimals: keep the general filter
-        return lambda minor: money(minor, currency)
-    before, after = sample[:at], sample[at + 4 :]
-    return lambda minor: f"{'-' if (minor or 0) < 0 else ''}{before}{abs(minor or 0) / 100:,.2f}{after}"
 
 
 def carried_args() -> dict:

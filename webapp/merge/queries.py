@@ -1,11 +1,12 @@
 """Reading duplicate candidates: one page of pairs, one customer's pairs, finding the other of a merge."""
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import aliased
 
+from webapp.edge import page_of
 from webapp.extensions import db
-from webapp.merge.candidates import REASON_LABELS, bare
+from webapp.merge.candidates import REASON_LABELS
 from webapp.models import Customer, DuplicateCandidate
+from webapp.models.customer import LEAN
 
 
 def list_candidates(business_id: int, page: int = 1, per_page: int = 25, reason: str = ""):
@@ -21,20 +22,16 @@ def list_candidates(business_id: int, page: int = 1, per_page: int = 25, reason:
             DuplicateCandidate.customer_a_id.desc(),
             DuplicateCandidate.customer_b_id.desc(),
         )
-        .offset((page - 1) * per_page)
-        .limit(per_page + 1)
     )
     if reason in REASON_LABELS:
         query = query.where(_has_reason(reason))
-    pairs = db.session.scalars(query).all()
-    has_next, pairs = len(pairs) > per_page, pairs[:per_page]
+    found = page_of(query, page, per_page)
+    pairs, has_next = found.items, found.has_next
     ids = {c.customer_a_id for c in pairs} | {c.customer_b_id for c in pairs}
     people = (
         {
             c.id: c
-            for c in db.session.scalars(
-                select(Customer).where(Customer.id.in_(list(ids))).options(*bare(Customer))
-            )
+            for c in db.session.scalars(select(Customer).where(Customer.id.in_(list(ids))).options(*LEAN))
         }
         if ids
         else {}
@@ -64,7 +61,7 @@ def _has_reason(reason: str):
 
 def candidates_of(customer: Customer) -> list[tuple[DuplicateCandidate, Customer]]:
     """The stored candidate pairs of one customer: (candidate, the other customer), best first."""
-    other = aliased(Customer)
+    other = Customer  # compared with this customer's id as a value, so no alias is needed
     rows = db.session.execute(
         select(DuplicateCandidate, other)
         .join(
@@ -83,21 +80,18 @@ def candidates_of(customer: Customer) -> list[tuple[DuplicateCandidate, Customer
         .where(DuplicateCandidate.business_id == customer.business_id, other.merged_into_id.is_(None))
         .order_by(DuplicateCandidate.score.desc())
         .limit(20)
-        .options(*bare(other))
+        .options(*LEAN)
     ).all()
     return [tuple(r) for r in rows]
 
 
 def find_customers(business, q: str, exclude_id=None, limit: int = 20) -> list[Customer]:
     """Live customers matching what was typed, best first: the customer search's own (indexed) ranking."""
-    from werkzeug.datastructures import MultiDict
+    from webapp.search import search_customers
+    from webapp.search.criteria import clean_query
 
-    from webapp.customers.criteria import parse_criteria
-    from webapp.customers.search import find_customers as search
-
-    criteria = parse_criteria(MultiDict({"q": q}), business.timezone, default_limit=limit + 1)
-    criteria.limit, criteria.page = limit + 1, 1
-    if not criteria.q:
+    q = clean_query(q)
+    if not q:
         return []
-    found = search(business, criteria, with_count=False).customers
+    found = search_customers(business, q, limit=limit + 1, with_count=False).customers
     return [c for c in found if c.id != exclude_id][:limit]

@@ -6,7 +6,7 @@ from webapp.extensions import db
 
 # One row per business, sort ("name", "created") and bucket: the first three characters of
 # search_name, or the UTC day of created_at ("YYYY-MM-DD"). Written only by the triggers of
-# migration 0006_rank_buckets and by `webapp.customers.deep_pages.rebuild`.
+# migration 0006_rank_buckets and by `webapp.search.deep_pages.rebuild`.
 customer_rank_bucket = Table(
     "customer_rank_bucket",
     db.metadata,

@@ -91,7 +91,7 @@ def upgrade():
 
 def backfill():
     """Fill the keys of customers that exist already (the same function the app uses)."""
-    from webapp.customers.keys import search_keys
+    from webapp.models.search_keys import search_keys
 
     bind = op.get_bind()
     customer = sa.table(

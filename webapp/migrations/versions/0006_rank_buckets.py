@@ -16,7 +16,7 @@ depends_on = None
 
 # The bucket of a customer row per sort, as each engine writes it: SQLite stores created_at as UTC
 # text "YYYY-MM-DD HH:MM:SS.ffffff"; PostgreSQL as timestamptz. (The same expressions as
-# webapp/customers/deep_pages.py BUCKETS; a test checks that a rebuild agrees with these triggers.)
+# webapp/search/deep_pages.py BUCKETS; a test checks that a rebuild agrees with these triggers.)
 SQLITE_NAME = "substr({row}.search_name, 1, 3)"
 SQLITE_DAY = "substr({row}.created_at, 1, 10)"
 PG_NAME = "left({row}.search_name, 3)"

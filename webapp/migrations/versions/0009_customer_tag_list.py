@@ -20,7 +20,7 @@ down_revision = "0008_merged_into_index"
 branch_labels = None
 depends_on = None
 
-# A customer's tag list, as each engine computes it (SQLite: the same as webapp/customers/tag_lists.py
+# A customer's tag list, as each engine computes it (SQLite: the same as webapp/search/tag_lists.py
 # SQLITE_LIST_OF, PostgreSQL: the function that tag_lists.rebuild calls; a test checks that a rebuild
 # agrees with these triggers).
 SQLITE_LIST_OF = (

@@ -56,10 +56,12 @@ class Prepared:
     processors: tuple
 
     def values(self, params: dict) -> list:
+        """The bound values in the order of the statement's placeholders (defaults filled in)."""
         merged = {**self.defaults, **params}
         return [merged[key] for key in self.order]
 
     def run_sql(self, with_prepare: bool) -> str:
+        """The EXECUTE (after a PREPARE when `with_prepare`) with a generic plan, as one round trip."""
         placeholders = ", ".join(["%s"] * len(self.order))
         run = f"{GENERIC}; EXECUTE {self.name}({placeholders}); RESET plan_cache_mode"
         # The body's own % signs would read as placeholders to client-side binding.

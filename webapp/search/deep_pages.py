@@ -13,11 +13,11 @@ SQLite's BINARY and PostgreSQL's C / C.UTF-8 collations use; days keep it under 
 
 from sqlalchemy import Date, DateTime, Integer, cast, delete, func, insert, literal, literal_column, select
 
-from webapp.customers.criteria import Criteria
-from webapp.customers.filters import SORTS, base_conditions, order_by
-from webapp.customers.keys import TOP
 from webapp.extensions import db
 from webapp.models import Customer, customer_rank_bucket
+from webapp.search.conditions import SORTS, base_conditions, order_by
+from webapp.search.criteria import Criteria
+from webapp.text import TOP
 
 # A plain OFFSET costs 0.05 µs (SQLite) to 0.1 µs (PostgreSQL) an index entry; the bucket statement
 # a fixed 0.5-2 ms (it sums up to a few thousand bucket counts). Up to here (page 667 at 30 a page)

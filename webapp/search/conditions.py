@@ -4,11 +4,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import and_, exists, func, literal_column, or_, select
 
-from webapp.customers.criteria import Criteria
 from webapp.database import utcnow
 from webapp.extensions import db
 from webapp.models import Booking, Customer
 from webapp.models.customer import CustomerConsent, customer_location, customer_tag
+from webapp.search.criteria import Criteria
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SORTS = {

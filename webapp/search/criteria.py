@@ -1,10 +1,9 @@
 """What a customer list asks for (query, filters, sort, page), read from a query string; never fails."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
-
-from webapp.customers.keys import CONTROL
 
 MAX_QUERY = 100  # characters of a search that are used
 DEFAULT_LIMIT = 30
@@ -24,13 +23,14 @@ SORT_ALIASES = {
 MONTHS = ("January February March April May June July August September October November December").split()
 YES = {"1", "true", "yes", "on", "only"}
 NO = {"0", "false", "no", "off", "exclude"}
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
-class Criteria:
-    """A parsed customer query; `problems` says, in words, what was ignored or corrected."""
+class Filters:
+    """What narrows a customer list, besides the query: tags, location, flags, months and date ranges
+    (aware datetimes: [start, end)); `today` decides whether a blacklisting has lapsed."""
 
-    q: str = ""
     tags: list[int] = field(default_factory=list)
     location: int | None = None
     blacklisted: bool | None = None
@@ -43,16 +43,11 @@ class Criteria:
     consent_preference: int | None = None
     consent: str = "in"
     consent_changed: tuple = (None, None)
-    sort: str = "name"
-    sort_given: bool = False
-    page: int = 1
-    limit: int = DEFAULT_LIMIT
     today: date = field(default_factory=date.today)
-    problems: list[str] = field(default_factory=list)
 
     @property
     def filtered(self) -> bool:
-        """True when any filter (not the query) narrows the list."""
+        """True when any filter narrows the list."""
         return bool(
             self.tags
             or self.location
@@ -65,16 +60,36 @@ class Criteria:
         )
 
 
-def parse_criteria(args, timezone: str = "UTC", *, default_limit: int = DEFAULT_LIMIT) -> Criteria:
+@dataclass
+class Criteria(Filters):
+    """A whole ask: the query, the filters, the sort and the page; `problems` says, in words, what was
+    ignored or corrected while reading it from a query string."""
+
+    q: str = ""
+    sort: str = "name"
+    sort_given: bool = False
+    page: int = 1
+    limit: int = DEFAULT_LIMIT
+    problems: list[str] = field(default_factory=list)
+
+
+def clean_query(raw: str | None, problems: list[str] | None = None) -> str:
+    """The query as searched: control characters as spaces, trimmed, at most MAX_QUERY characters
+    (noting the cut in `problems`)."""
+    q = CONTROL.sub(" ", raw or "").strip()
+    if len(q) > MAX_QUERY:
+        if problems is not None:
+            problems.append(f"Only the first {MAX_QUERY} characters of the search were used.")
+        q = q[:MAX_QUERY].strip()
+    return q
+
+
+def read_criteria(args, timezone: str = "UTC", *, default_limit: int = DEFAULT_LIMIT) -> Criteria:
     """Read `args` (a MultiDict); anything malformed is dropped with a message, never an error."""
     c = Criteria(limit=default_limit)
     tz = ZoneInfo(timezone)
     c.today = datetime.now(tz).date()
-    q = CONTROL.sub(" ", args.get("q", "") or "").strip()
-    if len(q) > MAX_QUERY:
-        c.problems.append(f"Only the first {MAX_QUERY} characters of the search were used.")
-        q = q[:MAX_QUERY].strip()
-    c.q = q
+    c.q = clean_query(args.get("q", ""), c.problems)
     c.tags = integers(args.getlist("tag") + args.getlist("tags"), "tag", c)
     locations = integers(args.getlist("location"), "location", c)
     c.location = locations[0] if locations else None

@@ -1,0 +1,45 @@
+"""The one `fold`: accent- and case-free forms of names that every feature compares and searches with.
+
+Pure string functions (the standard library only), so models, search, the rules and duplicates all
+read a name the same way: "Zoë O'Brien" -> "zoe obrien", "Đorđe" -> "dorde", "Анна" -> "анна".
+"""
+
+import unicodedata
+
+# Letters NFKD does not take apart.
+FOLD_EXTRA = str.maketrans(
+    {"ø": "o", "đ": "d", "ł": "l", "æ": "ae", "œ": "oe", "þ": "th", "ð": "d", "ı": "i", "ħ": "h"}
+)
+APOSTROPHES = "'’`´"
+# Sorts after every character a folded key holds: [prefix, prefix + TOP) is a prefix range, and TOP
+# alone lies above every key (`fold` keeps letters, digits and spaces only).
+TOP = "\U0010ffff"
+
+
+def strip_accents(text: str) -> str:
+    """Lower-case (casefold) without accents: "Zoë" -> "zoe", "Straße" -> "strasse"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold()).translate(FOLD_EXTRA)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def fold(text: str | None) -> str:
+    """A name key: no accents, lower case, apostrophes dropped, other punctuation a space, spaces single."""
+    if not text:
+        return ""
+    out = []
+    for ch in strip_accents(text):
+        if ch.isalnum():
+            out.append(ch)
+        elif ch not in APOSTROPHES:
+            out.append(" ")
+    return " ".join("".join(out).split())
+
+
+def fold_compact(text: str | None) -> str:
+    """`fold` without any spaces: "O'Brien-Ng" and "OBrien Ng" give the same key, "obrienng"."""
+    return fold(text).replace(" ", "")
+
+
+def fold_fragment(text: str) -> str:
+    """A contains-fragment: no accents, lower case, apostrophes dropped, other punctuation kept."""
+    return "".join(ch for ch in strip_accents(text) if ch not in APOSTROPHES and not ch.isspace())
