@@ -5,11 +5,14 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from webapp import signals
 from webapp.customers import services
-from webapp.customers.rules import fold, names_similar
-from webapp.customers.services import RuleBroken, StaleEdit
+from webapp.customers.fields import names_similar
+from webapp.edge import owned
+from webapp.errors import Conflict, ContactTaken, Invalid, PossibleDuplicate
 from webapp.extensions import db
 from webapp.models import AuditEvent, Booking, Customer, CustomerConsent, MarketingPreference
+from webapp.text import fold
 
 
 def data(**over):
@@ -63,18 +66,18 @@ def test_normalize_phone_other_region_and_blank():
 
 @pytest.mark.parametrize("raw", ["abc", "123", "07911 12345", "+44 7911 1234567890"])
 def test_normalize_phone_rejects_invalid(raw):
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         services.normalize_phone(raw, "GB")
     assert e.value.field == "phone"
 
 
 def test_normalize_phone_rejects_over_32_chars():
-    with pytest.raises(RuleBroken, match="at most 32"):
+    with pytest.raises(Invalid, match="at most 32"):
         services.normalize_phone("0" * 33, "GB")
 
 
 def test_fold_and_similar_names():
-    assert fold("  Zoë  O'BRIEN ") == "zoe o'brien"
+    assert fold("  Zoë  O'BRIEN ") == "zoe obrien"
     assert fold("Nguyễn") == "nguyen"
     assert names_similar("José Pérez", "jose perez")
     assert names_similar("Jonathon Smith", "Jonathan Smith")
@@ -95,16 +98,16 @@ def test_create_normalizes_and_audits(business, actor):
 
 
 def test_full_customer_needs_first_name(business, actor):
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         services.create_customer(business, actor, data(first_name="  "))
     assert e.value.field == "first_name"
     assert customers_count() == 0
 
 
 def test_full_customer_needs_email_or_phone(business, actor):
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         services.create_customer(business, actor, data(email="", phone=""))
-    assert set(e.value.extra["problems"]) == {"email", "phone"}
+    assert set(e.value.problems) == {"email", "phone"} and not isinstance(e.value, ContactTaken)
     services.create_customer(business, actor, data(email="", phone="07911 123456"))
     services.create_customer(business, actor, data(first_name="Bo", email="bo@example.com", phone=None))
     assert customers_count() == 2
@@ -112,24 +115,24 @@ def test_full_customer_needs_email_or_phone(business, actor):
 
 @pytest.mark.parametrize("bad", ["not-an-email", "a@b", "ada@@example.com", "ada example@x.com"])
 def test_email_must_be_valid(business, actor, bad):
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         services.create_customer(business, actor, data(email=bad))
     assert e.value.field == "email"
 
 
 def test_email_unique_case_insensitively_and_names_owner(business, actor):
     first = services.create_customer(business, actor, data())
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(ContactTaken) as e:
         services.create_customer(business, actor, data(first_name="Other", email="ADA@example.com", phone=""))
-    assert e.value.field == "email" and e.value.extra["customer"] is first
+    assert e.value.field == "email" and e.value.owner is first and e.value.owners == {"email": first}
     assert "Ada Lovelace" in e.value.message
 
 
 def test_phone_unique_in_any_format(business, actor):
     first = services.create_customer(business, actor, data())
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         services.create_customer(business, actor, data(first_name="Bob", email="", phone="+44 7911 123456"))
-    assert e.value.field == "phone" and e.value.extra["customer"] is first
+    assert e.value.field == "phone" and e.value.owner is first
 
 
 def test_uniqueness_is_per_business(business, make_business, actor, make_user):
@@ -140,10 +143,10 @@ def test_uniqueness_is_per_business(business, make_business, actor, make_user):
 
 
 def test_birth_date_rules(business, actor):
-    with pytest.raises(RuleBroken, match="future") as e:
+    with pytest.raises(Invalid, match="future") as e:
         services.create_customer(business, actor, data(date_of_birth=date(2090, 1, 1)))
     assert e.value.field == "date_of_birth"
-    with pytest.raises(RuleBroken, match="1900"):
+    with pytest.raises(Invalid, match="1900"):
         services.create_customer(business, actor, data(date_of_birth=date(1899, 12, 31)))
     c = services.create_customer(business, actor, data(date_of_birth=date(1990, 2, 28)))
     assert c.date_of_birth == date(1990, 2, 28)
@@ -154,7 +157,7 @@ def test_birth_date_rules(business, actor):
     "field,length", [("first_name", 256), ("last_name", 256), ("company", 256), ("notes", 1001)]
 )
 def test_length_limits(business, actor, field, length):
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         services.create_customer(business, actor, data(**{field: "x" * length}))
     assert e.value.field == field
     assert customers_count() == 0
@@ -162,7 +165,7 @@ def test_length_limits(business, actor, field, length):
 
 
 def test_long_email_rejected(business, actor):
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         services.create_customer(business, actor, data(email="a" * 250 + "@example.com"))
     assert e.value.field == "email"
 
@@ -174,10 +177,10 @@ def test_unknown_tag_and_other_business_location_rejected(business, make_busines
     loc = db.session.scalar(select(Location).where(Location.business_id == other.id))
     foreign_tag = make_tag("Theirs", business_=other)
     for bad in ({"tag_ids": [999999]}, {"tag_ids": [foreign_tag.id]}, {"tag_ids": ["x"]}):
-        with pytest.raises(RuleBroken) as e:
+        with pytest.raises(Invalid) as e:
             services.create_customer(business, actor, data(**bad))
         assert e.value.field == "tag_ids"
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         services.create_customer(business, actor, data(location_ids=[loc.id]))
     assert e.value.field == "location_ids"
     assert customers_count() == 0
@@ -200,7 +203,7 @@ def test_create_with_tags_locations_consents(business, actor, make_tag, location
 
 
 def test_unknown_source_rejected(business, actor):
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         services.create_customer(business, actor, data(source="carrier pigeon"))
     assert e.value.field == "source"
 
@@ -220,11 +223,11 @@ def test_unicode_names_round_trip(business, actor):
 
 def test_similar_name_same_birth_date_warns(business, actor, make_customer):
     existing = make_customer(first_name="Zoë", last_name="Müller", date_of_birth=date(1990, 5, 1))
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(PossibleDuplicate) as e:
         services.create_customer(
             business, actor, data(first_name="zoe", last_name="MULLER", date_of_birth=date(1990, 5, 1))
         )
-    assert e.value.field is None and e.value.extra["similar"] == [existing]
+    assert e.value.field is None and e.value.similar == [existing]
     c = services.create_customer(
         business,
         actor,
@@ -236,16 +239,16 @@ def test_similar_name_same_birth_date_warns(business, actor, make_customer):
 
 def test_same_name_without_birth_date_warns(business, actor, make_customer):
     existing = make_customer(first_name="José", last_name="Pérez")
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(PossibleDuplicate) as e:
         services.create_customer(business, actor, data(first_name="Jose", last_name="Perez"))
-    assert e.value.extra["similar"] == [existing]
+    assert e.value.similar == [existing]
 
 
 def test_decomposed_accents_are_stored_composed_and_matched(business, actor, make_customer):
     existing = make_customer(first_name="José", last_name="Pérez")
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(PossibleDuplicate) as e:
         services.create_customer(business, actor, data(first_name="Jose\u0301", last_name="PE\u0301REZ"))
-    assert e.value.extra["similar"] == [existing]
+    assert e.value.similar == [existing]
     c = services.create_customer(business, actor, data(first_name="Jose\u0301"), allow_similar=True)
     assert c.first_name == "José" and len(c.first_name) == 4
 
@@ -279,7 +282,7 @@ def test_walk_in_with_details_and_label(business, actor):
 
 
 def test_walk_in_still_checks_details(business, actor):
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         services.create_walk_in(business, actor, {"phone": "abc"})
     assert e.value.field == "phone"
 
@@ -327,15 +330,15 @@ def test_update_keeps_own_email_and_rejects_anothers(business, actor):
     db.session.commit()
     services.update_customer(a, actor, data(email="ADA@EXAMPLE.COM"), expected_version=a.version)
     db.session.commit()
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         services.update_customer(a, actor, data(email="Bo@example.com"), expected_version=a.version)
-    assert e.value.field == "email" and e.value.extra["customer"].first_name == "Bo"
+    assert e.value.field == "email" and e.value.owner.first_name == "Bo"
 
 
 def test_update_full_customer_cannot_lose_all_contacts(business, actor):
     c = services.create_customer(business, actor, data())
     db.session.commit()
-    with pytest.raises(RuleBroken):
+    with pytest.raises(Invalid):
         services.update_customer(c, actor, data(email="", phone=""), expected_version=c.version)
 
 
@@ -345,9 +348,9 @@ def test_stale_edit_is_refused_with_current_values(business, actor):
     opened = c.version
     services.update_customer(c, actor, data(notes="first"), expected_version=opened)
     db.session.commit()
-    with pytest.raises(StaleEdit) as e:
+    with pytest.raises(Conflict) as e:
         services.update_customer(c, actor, data(notes="second"), expected_version=opened)
-    assert e.value.current["notes"] == "first" and e.value.version == opened + 1
+    assert e.value.current["notes"] == "first" and c.version == opened + 1
     db.session.rollback()
     assert c.notes == "first"
 
@@ -388,7 +391,7 @@ def test_set_tags_replaces_and_add_tags_adds(business, actor, make_tag):
     assert [t.name for t in c.tags] == ["A", "C"]
     changes = [e.changes["tags"] for e in events("customer.tags_changed")]
     assert changes == [[["A", "B"], ["C"]], [["C"], ["A", "C"]]]
-    with pytest.raises(RuleBroken):
+    with pytest.raises(Invalid):
         services.set_tags(c, [12345], actor)
 
 
@@ -413,7 +416,7 @@ def test_set_consents_records_time_actor_and_history(business, actor, pref, make
 
 def test_consent_for_unknown_preference_rejected(business, actor):
     c = services.create_customer(business, actor, data())
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         services.set_consents(c, {4242: True}, actor)
     assert e.value.field == "consents"
 
@@ -466,21 +469,17 @@ def test_anonymized_customer_cannot_be_edited(business, actor, make_booking):
     make_booking(c)
     services.delete_or_anonymize(c, actor)
     db.session.commit()
-    with pytest.raises(RuleBroken):
+    with pytest.raises(Invalid):
         services.update_customer(c, actor, data(), expected_version=c.version)
 
 
-def test_get_customer_is_scoped_to_business(business, make_business, make_customer):
-    from werkzeug.exceptions import NotFound
-
+def test_customer_lookup_is_scoped_to_business(business, make_business, make_customer):
     c = make_customer()
-    assert services.get_customer(business.id, c.id) is c
-    assert services.get_customer(business.id, str(c.id)) is c
+    assert owned(Customer, c.id, business.id) is c
+    assert owned(Customer, str(c.id), business.id) is c
     other = make_business("Other")
-    with pytest.raises(NotFound):
-        services.get_customer(other.id, c.id)
-    with pytest.raises(NotFound):
-        services.get_customer(business.id, "not-a-uuid")
+    assert owned(Customer, c.id, other.id) is None
+    assert owned(Customer, "not-a-uuid", business.id) is None
 
 
 def test_form_token_remembers_created_customer(business, actor):
@@ -517,3 +516,95 @@ def test_walk_in_label_uses_the_business_time(make_business, make_user):
     c = services.create_walk_in(far, make_user("receptionist", far))
     after = datetime.now(ZoneInfo("Pacific/Auckland")) + timedelta(seconds=1)
     assert c.dummy_label in {f"Walk-in {before:%H:%M}", f"Walk-in {after:%H:%M}"}
+
+
+# --- what an edit or an anonymize announces ------------------------------------------------------
+
+
+@pytest.fixture
+def heard():
+    """Every contact_changed and customer_anonymized sent while the test runs: (signal, sender, kwargs)."""
+    got = []
+
+    def contact(sender, **kw):
+        got.append(("contact_changed", sender, kw))
+
+    def anonymized(sender, **kw):
+        got.append(("customer_anonymized", sender, kw))
+
+    signals.contact_changed.connect(contact)
+    signals.customer_anonymized.connect(anonymized)
+    yield got
+    signals.contact_changed.disconnect(contact)
+    signals.customer_anonymized.disconnect(anonymized)
+
+
+def test_contact_change_is_announced_with_former_values(business, actor, heard):
+    c = services.create_customer(business, actor, data(email="Ada@Example.com"))
+    db.session.commit()
+    assert heard == []  # creating is no change of contact
+    services.update_customer(c, actor, data(email="Ada@Example.com", notes="x"), expected_version=c.version)
+    assert heard == []  # other fields only
+    services.update_customer(c, actor, data(email="new@example.com"), expected_version=c.version)
+    assert heard == [
+        ("contact_changed", c, {"email_before": "ada@example.com", "phone_before": None}),
+    ]
+    services.update_customer(c, actor, data(email="new@example.com", phone=""), expected_version=c.version)
+    assert heard[-1] == ("contact_changed", c, {"email_before": None, "phone_before": "+447911123456"})
+
+
+def test_refused_edit_announces_nothing(business, actor, heard):
+    c = services.create_customer(business, actor, data())
+    db.session.commit()
+    with pytest.raises(Invalid):
+        services.update_customer(c, actor, data(phone="abc"), expected_version=c.version)
+    with pytest.raises(Conflict):
+        services.update_customer(c, actor, data(phone="07911 654321"), expected_version=c.version - 1)
+    assert heard == []
+
+
+def test_delete_is_announced_before_the_row_goes(business, actor):
+    c = services.create_customer(business, actor, data())
+    db.session.commit()
+    seen = []
+
+    def deleting(sender, **kw):
+        seen.append((sender, db.session.get(Customer, sender.id) is not None))
+
+    signals.customer_deleting.connect(deleting)
+    try:
+        assert services.delete_or_anonymize(c, actor) == "deleted"
+    finally:
+        signals.customer_deleting.disconnect(deleting)
+    assert seen == [(c, True)]
+
+
+def test_anonymize_is_announced_once(business, actor, make_booking, heard):
+    c = services.create_customer(business, actor, data())
+    db.session.commit()
+    make_booking(c)
+    services.delete_or_anonymize(c, actor)
+    services.anonymize(c, actor)  # already anonymized: nothing more
+    assert heard == [("customer_anonymized", c, {})]
+    assert c.email is None and c.phone is None
+
+
+# --- the typed errors ----------------------------------------------------------------------------
+
+
+def test_errors_are_typed(business, actor, make_tag):
+    for bad in (data(phone="abc"), data(first_name=""), {"tag_ids": [4242], **data()}):
+        with pytest.raises(Invalid) as e:
+            services.create_customer(business, actor, bad)
+        assert type(e.value) is Invalid and e.value.problems
+    with pytest.raises(Invalid) as e:
+        services.create_walk_in(business, actor, label="x" * 81)
+    assert e.value.problems == {"dummy_label": "Use at most 80 characters for the label."}
+
+
+def test_taken_contact_carries_the_other_problems(business, actor):
+    first = services.create_customer(business, actor, data())
+    with pytest.raises(ContactTaken) as e:
+        services.create_customer(business, actor, data(first_name="", email="bad", phone="07911 123456"))
+    assert set(e.value.problems) == {"email", "phone", "first_name"}
+    assert e.value.owners == {"phone": first} and e.value.field == "email" and e.value.owner is first

@@ -389,7 +389,7 @@ def test_profile_shows_everything(desk, business, make_tag, location):
 
 
 def test_profile_badges(desk, business, make_customer):
-    from webapp.customers.rules import business_today
+    from webapp.customers.fields import business_today
 
     today = business_today(business)
     soon = make_customer(

@@ -146,3 +146,30 @@ def test_reopening_on_a_blacklisted_customer_needs_the_override(login_as, make_c
         as_text=True
     )
     assert f'name="customer_id" value="{customer.id}"' in html
+
+
+# --- the picker's service -----------------------------------------------------------------------
+
+
+def test_override_service_records_the_reason_and_refuses_without_one(make_user, make_customer):
+    import pytest
+
+    from webapp.errors import Invalid, NotFound
+    from webapp.picker import services
+
+    manager = make_user("manager")
+    customer = make_customer(first_name="Ann", last_name="Lee")
+    with pytest.raises(Invalid) as e:
+        services.override_blacklist(customer, manager, "   ")
+    assert e.value.field == "override_reason" and "Say why" in e.value.message
+    event = services.override_blacklist(customer, manager, "  Paid the debt " + "x" * 600)
+    assert event.id and event.action == "customer.blacklist_override"
+    assert event.changes["reason"].startswith("Paid the debt") and len(event.changes["reason"]) == 500
+    assert services.granted_override(customer, event.id) == event.id
+    other = make_customer(first_name="Bo", last_name="Ng")
+    assert (
+        services.granted_override(other, event.id) is None and services.granted_override(other, None) is None
+    )
+    other.merged_into_id = customer.id
+    with pytest.raises(NotFound):
+        services.override_blacklist(other, manager, "Settled")

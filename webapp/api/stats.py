@@ -1,11 +1,10 @@
 """GET /api/v1/merchant/customers/<id>/stats: the booking system's customer statistics, for the calendar."""
 
-from flask import abort, request
-from flask_login import current_user
+from flask import request
 
 from webapp.api import bp
 from webapp.bookings.profile import STATUS_FILTERS, count_upcoming, history_page
-from webapp.extensions import db
+from webapp.edge import customer_or_404
 from webapp.models import Booking, Customer, utcnow
 
 MAX_LIMIT = 200
@@ -55,9 +54,7 @@ def booking_fields(b: Booking) -> dict:
 @bp.get("/customers/<uuid:customer_id>/stats")
 def customer_stats(customer_id):
     """The customer's fields, flags, counters, live upcoming count and a page of booking history."""
-    customer = db.session.get(Customer, customer_id)
-    if customer is None or customer.business_id != current_user.business_id:
-        abort(404)
+    customer = customer_or_404(customer_id)
     try:
         limit = max(1, min(int(request.args.get("limit", 50)), MAX_LIMIT))
     except ValueError:

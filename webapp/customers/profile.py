@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from flask import g
 from sqlalchemy import select
 
-from webapp.customers.rules import business_today
+from webapp.customers.fields import business_today
 from webapp.extensions import db
 from webapp.models import AuditEvent, Customer, MarketingPreference
 

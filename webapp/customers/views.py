@@ -4,29 +4,28 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import NotFound
 
+from webapp import signals
 from webapp.blacklist.evasion import evasion_for, flash_evasion
 from webapp.bookings.profile import profile_context
 from webapp.customers import bp, services
-from webapp.customers.editing import (
+from webapp.customers.form_glue import (
     FULL_FIELDS,
     LABELS,
     WALK_IN_FIELDS,
-    apply_errors,
     build_form,
-    customer_link,
     form_data,
     is_walk_in_request,
-    message_for,
+    show_customer_errors,
     stale_differences,
 )
 from webapp.customers.forms import SOURCE_LABELS, CustomerForm
 from webapp.customers.profile import profile_details
-from webapp.errors import RuleBroken
+from webapp.edge import customer_link, customer_or_404, owned
+from webapp.errors import Conflict, Invalid, PossibleDuplicate
 from webapp.extensions import db
 from webapp.htmx import page_or_block
-from webapp.models import AuditEvent
+from webapp.models import AuditEvent, Customer
 from webapp.security import role_required
 
 
@@ -56,9 +55,9 @@ def new():
             return to_profile(done)
         try:
             customer = create_from(form, walk_in)
-        except RuleBroken as e:
-            apply_errors(form, e)
-            similar = e.extra.get("similar") or []
+        except (Invalid, PossibleDuplicate) as e:
+            show_customer_errors(form, e)
+            similar = e.similar if isinstance(e, PossibleDuplicate) else []
         else:
             return commit_created(form, customer, walk_in)
     status = 422 if (form.errors or similar) else 200
@@ -107,7 +106,7 @@ def commit_created(form: CustomerForm, customer, walk_in: bool):
 @bp.route("/customers/<uuid:customer_id>/edit", methods=["GET", "POST"])
 def edit(customer_id):
     """Change a customer's record; an edit made over a newer version is shown, not applied."""
-    customer = services.get_customer(g.business.id, customer_id)
+    customer = customer_or_404(customer_id)
     if customer.merged_into_id:
         return redirect(url_for("customers.edit", customer_id=follow_merges(customer).id), 303)
     if customer.anonymized_at:
@@ -121,15 +120,15 @@ def edit(customer_id):
             changed = services.update_customer(
                 customer, current_user, form_data(form, fields), expected_version=int(form.version.data or 0)
             )
-        except services.StaleEdit as e:
+        except Conflict as e:
             db.session.rollback()
             stale, last_change = (
                 stale_differences(e.current, form_data(form, fields), form),
                 latest_event(customer),
             )
-            form.version.data = e.version
-        except RuleBroken as e:
-            apply_errors(form, e)
+            form.version.data = customer.version
+        except Invalid as e:
+            show_customer_errors(form, e)
         else:
             db.session.commit()
             flash_evasion(customer)
@@ -171,8 +170,8 @@ def validate_field():
         clean = services.check_customer(g.business, {field: value}, customer=_excluded(exclude), full=False)
         if field == "phone" and clean.get("phone"):
             ok = clean["phone"]
-    except RuleBroken as e:
-        form[field].errors = [message_for(field, e.message, (e.extra.get("duplicates") or {}).get(field))]
+    except Invalid as e:
+        show_customer_errors(form, e)
     customer_id = exclude if _excluded(exclude) else None
     restricted = evasion_for(g.business, **{field: value}, exclude_id=customer_id)
     return render_template(
@@ -187,23 +186,21 @@ def validate_field():
 
 def _excluded(raw):
     """The customer being edited (so their own email is not a clash), if it is one of ours."""
-    if not raw:
-        return None
-    try:
-        return services.get_customer(g.business.id, raw)
-    except NotFound:  # a bad or foreign id simply excludes nobody
-        return None
+    return owned(Customer, raw) if raw else None  # a bad or foreign id simply excludes nobody
 
 
 @bp.get("/customers/<uuid:customer_id>")
 def profile(customer_id):
     """Everything about one customer; a merged record redirects to the one it was merged into."""
-    customer = services.get_customer(g.business.id, customer_id)
+    customer = customer_or_404(customer_id)
     if customer.merged_into_id:
         survivor = follow_merges(customer)
         return redirect(url_for("customers.profile", customer_id=survivor.id, **request.args), 303)
     ctx = profile_details(customer, request.args)
     ctx.update(profile_context(customer, request.args))
+    # What other features show on the profile (the restriction panel, whether a merge can be undone).
+    for _receiver, shown in signals.profile_shown.send(customer, events=ctx["events"]):
+        ctx.update(shown or {})
     return page_or_block(
         "customers/profile.html",
         "history",
@@ -217,7 +214,7 @@ def profile(customer_id):
 def follow_merges(customer, hops: int = 10):
     """The customer a merged record now lives on (following a chain of merges)."""
     while customer.merged_into_id and hops:
-        customer = services.get_customer(g.business.id, customer.merged_into_id)
+        customer = customer_or_404(customer.merged_into_id)
         hops -= 1
     return customer
 
@@ -226,7 +223,7 @@ def follow_merges(customer, hops: int = 10):
 @role_required("manager")
 def delete(customer_id):
     """Confirm, then delete a customer with no history or anonymize one with history."""
-    customer = services.get_customer(g.business.id, customer_id)
+    customer = customer_or_404(customer_id)
     if customer.merged_into_id:
         return redirect(url_for("customers.delete", customer_id=follow_merges(customer).id), 303)
     if request.method == "POST":

@@ -5,21 +5,20 @@ into the embedding form as a hidden `customer_id` and fires the `customer-picked
 """
 
 import json
-import uuid
 
 from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from webapp.audit import record
 from webapp.customers import services
-from webapp.customers.criteria import parse_criteria
-from webapp.customers.search import find_customers
-from webapp.errors import RuleBroken
+from webapp.edge import customer_or_404, owned
+from webapp.errors import Invalid, PossibleDuplicate
 from webapp.extensions import db
 from webapp.htmx import page_or_block, wants_fragment
-from webapp.models import AuditEvent, Customer
+from webapp.models import Customer
 from webapp.picker import bp
+from webapp.picker.services import granted_override, override_blacklist, pickable
+from webapp.search import search_customers
+from webapp.search.criteria import Criteria, clean_query
 from webapp.security import role_required
 
 TOP = 10
@@ -28,9 +27,8 @@ QUICK_FIELDS = ("first_name", "last_name", "email", "phone")
 
 def search_picker(q_args) -> tuple:
     """The criteria and the best `TOP` matches (no count: the picker shows the top only)."""
-    criteria = parse_criteria(q_args, g.business.timezone, default_limit=TOP)
-    criteria.limit, criteria.page = TOP, 1
-    results = find_customers(g.business, criteria, with_count=False) if criteria.q else None
+    criteria = Criteria(q=clean_query(q_args.get("q")), limit=TOP)
+    results = search_customers(g.business, criteria.q, limit=TOP, with_count=False) if criteria.q else None
     return criteria, results
 
 
@@ -65,16 +63,10 @@ def choose(customer_id):
 def override(customer_id):
     """A manager lets a blacklisted customer be booked this once, saying why (audited)."""
     customer = live_customer(customer_id)
-    reason = (request.form.get("override_reason") or "").strip()[:500]
-    if not reason:
-        return render(
-            "picker",
-            422,
-            customer=customer,
-            mode="blocked",
-            error="Say why this customer may be booked despite the blacklist.",
-        )
-    event = record(current_user, "customer.blacklist_override", customer, reason=reason)
+    try:
+        event = override_blacklist(customer, current_user, request.form.get("override_reason"))
+    except Invalid as e:
+        return render("picker", 422, customer=customer, mode="blocked", error=e.message)
     db.session.commit()
     if not wants_fragment() and booking_page():
         return redirect(url_for("bookings.new", customer=customer.id, override=event.id), 303)
@@ -103,10 +95,10 @@ def quick_create():
         customer = services.create_customer(
             g.business, current_user, data, allow_similar=bool(request.form.get("allow_similar"))
         )
-    except RuleBroken as e:
+    except (Invalid, PossibleDuplicate) as e:
         db.session.rollback()
-        errors[e.field or "_form"] = e.message
-        similar = e.extra.get("similar", [])
+        errors = quick_errors(e)
+        similar = e.similar if isinstance(e, PossibleDuplicate) else []
     else:
         db.session.commit()
         if not wants_fragment() and booking_page():
@@ -144,43 +136,25 @@ def picked(customer: Customer, override_id=None, status: int = 200):
     )
 
 
+def quick_errors(error: Invalid | PossibleDuplicate) -> dict[str, str]:
+    """The quick form's messages: each problem on its field, the rest (a possible duplicate) above it."""
+    if isinstance(error, PossibleDuplicate):
+        return {"_form": error.message}
+    errors: dict[str, str] = {}
+    for field, message in error.problems.items():
+        errors.setdefault(field if field in QUICK_FIELDS else "_form", message)
+    return errors
+
+
 def chosen_customer(raw: str | None) -> Customer | None:
     """The customer a form already chose (by id), when it is a pickable one of this business."""
-    try:
-        customer_id = uuid.UUID(raw) if raw else None
-    except ValueError:
-        return None
-    if customer_id is None:
-        return None
-    customer = db.session.scalar(
-        select(Customer).where(Customer.id == customer_id, Customer.business_id == g.business.id)
-    )
-    if customer is None or customer.merged_into_id is not None:
-        return None
-    return customer
-
-
-def granted_override(customer: Customer, event_id: int | None) -> int | None:
-    """`event_id` when it is a manager's blacklist override for this very customer, else None."""
-    if event_id is None:
-        return None
-    found = db.session.scalar(
-        select(AuditEvent.id).where(
-            AuditEvent.id == event_id,
-            AuditEvent.business_id == g.business.id,
-            AuditEvent.customer_id == customer.id,
-            AuditEvent.action == "customer.blacklist_override",
-        )
-    )
-    return found
+    return pickable(owned(Customer, raw)) if raw else None
 
 
 def live_customer(customer_id) -> Customer:
     """A customer of this business that is not merged away, or 404."""
-    customer = db.session.scalar(
-        select(Customer).where(Customer.id == customer_id, Customer.business_id == g.business.id)
-    )
-    if customer is None or customer.merged_into_id is not None:
+    customer = pickable(customer_or_404(customer_id))
+    if customer is None:
         abort(404)
     return customer
 

@@ -2,13 +2,14 @@
 
 import uuid
 
-from flask import g, request, url_for
+from flask import g, request
 from markupsafe import Markup
 from sqlalchemy import select
 
 from webapp.customers import services
 from webapp.customers.forms import CustomerForm, consent_answers
-from webapp.errors import RuleBroken
+from webapp.edge import customer_link, show_errors
+from webapp.errors import ContactTaken, DomainError, Invalid, PossibleDuplicate
 from webapp.extensions import db
 from webapp.formatting import phone_format
 from webapp.models import Customer, Location, MarketingPreference, Tag
@@ -65,38 +66,27 @@ def form_data(form: CustomerForm, fields) -> dict:
     return data
 
 
-def customer_link(customer: Customer) -> Markup:
-    """A link to a customer's profile, the name escaped."""
-    link = Markup('<a href="{}">{}</a>').format(
-        url_for("customers.profile", customer_id=customer.id), customer.display_name
+def taken_message(field: str, owner: Customer) -> Markup:
+    """A taken email or phone's message, naming and linking the customer who has it."""
+    what = "email" if field == "email" else "phone number"
+    return Markup("{} already has this {}. Open their record instead, or use another {}.").format(
+        customer_link(owner), what, what
     )
-    return link + Markup(" (walk-in placeholder)") if customer.is_dummy else link
 
 
-def message_for(field: str, message: str, duplicate: Customer | None) -> str | Markup:
-    """The field's message; a taken email or phone names and links the customer who has it."""
-    if duplicate is not None and field in ("email", "phone"):
-        what = "email" if field == "email" else "phone number"
-        return Markup("{} already has this {}. Open their record instead, or use another {}.").format(
-            customer_link(duplicate), what, what
+def show_customer_errors(form: CustomerForm, error: DomainError) -> None:
+    """`edge.show_errors` for the customer form: a taken contact links its owner, and a possible
+    duplicate is left to the "Possible duplicate" panel (with its "Create anyway" button)."""
+    if isinstance(error, PossibleDuplicate):
+        return
+    if isinstance(error, ContactTaken):
+        error = Invalid(
+            {
+                field: taken_message(field, error.owners[field]) if field in error.owners else message
+                for field, message in error.problems.items()
+            }
         )
-    return message
-
-
-def apply_errors(form: CustomerForm, error: RuleBroken) -> None:
-    """Put each problem of a RuleBroken on the field it concerns (or above the form)."""
-    if error.extra.get("similar"):
-        return  # shown as the "Possible duplicate" panel, with its "Create anyway" button
-    problems = error.extra.get("problems") or {error.field: error.message}
-    duplicates = error.extra.get("duplicates") or {}
-    for field, message in problems.items():
-        target = "consents" if field == "consents" else field
-        if target in form and target != "consents":
-            form[target].errors = list(form[target].errors or []) + [
-                message_for(field, message, duplicates.get(field))
-            ]
-        else:
-            form.form_errors.append(message)
+    show_errors(form, error)
 
 
 def stale_differences(current: dict, mine: dict, form: CustomerForm) -> list[tuple[str, object, object]]:
@@ -117,7 +107,7 @@ def stale_differences(current: dict, mine: dict, form: CustomerForm) -> list[tup
         if key == "phone":
             try:
                 typed_text = services.normalize_phone(typed_text, g.business.phone_region) or ""
-            except RuleBroken:
+            except Invalid:
                 pass
         if (saved or "") != typed_text:
             rows.append((LABELS.get(key, key), saved or "", typed_text))
