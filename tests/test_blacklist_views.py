@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from helpers import HX, HX_BOOSTED
+from webapp.blacklist import history as blacklist_history
 from webapp.blacklist import services
 from webapp.extensions import db
 from webapp.models import AuditEvent
@@ -124,5 +125,21 @@ def test_profile_panel_renders(app, manager_client, make_customer, make_user):
         from flask_login import login_user
 
         login_user(make_user("manager"))
-        html = render_template("blacklist/_profile_panel.html", customer=c)
+        html = render_template(
+            "blacklist/_profile_panel.html", customer=c, **blacklist_history.profile_context(c)
+        )
     assert "Threw a chair" in html and "by Maya" in html and "Unblacklist" in html
+
+
+@pytest.mark.parametrize(
+    "next_", ["/%09/evil.example/", "//evil.example", "/\\evil.example", "https://evil.example/"]
+)
+def test_lift_and_review_refuse_encoded_foreign_next(manager_client, make_customer, make_user, next_):
+    """The sign-in's strict check: a tab or an encoding trick never turns `next` into another host."""
+    c = make_customer()
+    services.blacklist(c, make_user("manager"), "Rude")
+    db.session.commit()
+    r = manager_client.post(f"/blacklist/{c.id}/review", data={"next": next_})
+    assert r.status_code == 303 and r.headers["Location"] == "/blacklist"
+    r = manager_client.post(f"/customers/{c.id}/unblacklist", data={"reason": "Fine now", "next": next_})
+    assert r.status_code == 303 and r.headers["Location"] == f"/customers/{c.id}"

@@ -8,7 +8,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from helpers import run_state_machine
 from webapp.bookings import counters, services
-from webapp.errors import RuleBroken
+from webapp.errors import Invalid
 from webapp.extensions import db
 from webapp.models import Booking, Customer
 
@@ -74,7 +74,7 @@ def test_counters_always_equal_the_aggregates(machine_setup, app):
                     price=price,
                     allow_overlap=True,
                 )
-            except RuleBroken:
+            except Invalid:
                 db.session.rollback()
                 assert hours <= 0
             else:
@@ -95,7 +95,7 @@ def test_counters_always_equal_the_aggregates(machine_setup, app):
                     services.mark_no_show(booking, setup["actor"])
                 else:
                     services.cancel_booking(booking, setup["actor"], action)
-            except RuleBroken:
+            except Invalid:
                 db.session.rollback()
                 assert was != "booked"
             else:
@@ -109,7 +109,7 @@ def test_counters_always_equal_the_aggregates(machine_setup, app):
             start = BASE + timedelta(hours=slot)
             try:
                 services.reschedule_booking(booking, setup["actor"], start, start + timedelta(hours=1))
-            except RuleBroken:
+            except Invalid:
                 db.session.rollback()
                 assert booking.status != "booked"
             else:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 
 from webapp.bookings import counters, services
 from webapp.bookings.times import to_utc
-from webapp.errors import RuleBroken
+from webapp.errors import Invalid
 from webapp.extensions import db
 from webapp.models import AuditEvent, Booking, Customer, Location
 
@@ -154,7 +154,7 @@ def nothing_written(customer, before):
 def test_end_before_start_is_refused(book, make_customer):
     customer = make_customer()
     before = counters_of(customer)
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         book(customer, minutes=-30)
     assert e.value.field == "ends_at"
     assert e.value.message == "The end must be after the start."
@@ -164,7 +164,7 @@ def test_end_before_start_is_refused(book, make_customer):
 def test_a_price_below_zero_is_refused(book, make_customer):
     customer = make_customer()
     before = counters_of(customer)
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         book(customer, price=-1)
     assert (e.value.field, e.value.message) == ("price", "The price cannot be below zero.")
     nothing_written(customer, before)
@@ -174,14 +174,14 @@ def test_another_business_customer_or_location_is_refused(book, make_business, m
     other = make_business("Elsewhere")
     stranger = make_customer(business_=other)
     mine = make_customer()
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         book(stranger)
     assert (e.value.field, e.value.message) == ("customer", "That customer is not in this business's book.")
     other_location = db.session.scalar(select(Location).where(Location.business_id == other.id))
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         book(mine, location_id=other_location.id)
     assert e.value.field == "location"
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         book(mine, location_id=999_999)
     assert e.value.field == "location"
     nothing_written(mine, counters_of(mine))
@@ -190,7 +190,7 @@ def test_another_business_customer_or_location_is_refused(book, make_business, m
 
 def test_an_unknown_customer_is_refused(book, make_customer):
     ghost = Customer(id=__import__("uuid").uuid4(), business_id=1)
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         book(ghost)
     assert e.value.field == "customer"
 
@@ -201,7 +201,7 @@ def test_completing_a_cancelled_booking_is_refused(book, make_customer, staff):
     services.cancel_booking(booking, staff["receptionist"], "customer")
     db.session.commit()
     before, events = counters_of(customer), audit_actions(customer)
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         services.complete_booking(db.session.get(Booking, booking.id), staff["receptionist"])
     assert e.value.message == "This booking was cancelled, so it cannot be completed."
     db.session.rollback()
@@ -216,7 +216,7 @@ def test_cancelling_twice_is_refused(book, make_customer, staff):
     services.cancel_booking(booking, staff["receptionist"], "customer")
     db.session.commit()
     before = counters_of(customer)
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         services.cancel_booking(db.session.get(Booking, booking.id), staff["receptionist"], "business")
     assert e.value.message == "This booking is already cancelled."
     db.session.rollback()
@@ -233,7 +233,7 @@ def test_a_stale_copy_cannot_count_a_change_twice(book, make_customer, staff):
     other_desk.execute(update(Booking).where(Booking.id == booking.id).values(status="no_show"))
     other_desk.commit()
     other_desk.close()
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         services.complete_booking(ours, staff["receptionist"])
     assert "already no-show" in e.value.message
     db.session.rollback()
@@ -245,7 +245,7 @@ def test_a_stale_copy_cannot_count_a_change_twice(book, make_customer, staff):
     [(date(2026, 3, 29), time(1, 30), "does not exist"), (date(2026, 10, 25), time(1, 30), "happens twice")],
 )
 def test_local_times_the_clock_skips_or_repeats_are_refused(day, at, word):
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         to_utc(day, at, "Europe/London", "start_time")
     assert e.value.field == "start_time"
     assert word in e.value.message
@@ -273,7 +273,7 @@ def blacklist(customer, level="block"):
 def test_a_blocked_customer_cannot_be_booked_by_a_receptionist(book, make_customer):
     customer = make_customer()
     blacklist(customer)
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         book(customer, override_reason="They apologised")
     assert e.value.field == "customer"
     assert "blacklisted (Abusive to staff.)" in e.value.message
@@ -283,7 +283,7 @@ def test_a_blocked_customer_cannot_be_booked_by_a_receptionist(book, make_custom
 def test_a_manager_overrides_the_blacklist_only_with_a_reason(book, make_customer, staff):
     customer = make_customer()
     blacklist(customer)
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         book(customer, actor=staff["manager"], override_reason="  ")
     assert e.value.field == "override_reason"
     db.session.rollback()
@@ -302,7 +302,7 @@ def test_a_warn_level_customer_can_be_booked(book, make_customer):
 def test_an_overlap_needs_confirming(book, make_customer):
     customer = make_customer()
     book(customer)
-    with pytest.raises(RuleBroken) as e:
+    with pytest.raises(Invalid) as e:
         book(customer, start=START + timedelta(minutes=30))
     assert e.value.field == "allow_overlap"
     assert "already has Cut at 1 Jun 10:00" in e.value.message  # 09:00 UTC is 10:00 in London

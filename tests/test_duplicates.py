@@ -133,17 +133,32 @@ def test_command_refreshes_every_business(app, make_customer, business):
 
 
 def test_anonymizing_forgets_pairs_and_keys(make_customer, business):
-    from datetime import UTC, datetime
-
+    from webapp.customers import services as customers
     from webapp.models import CustomerMatchKey
 
     a = make_customer(first_name="Ann", last_name="Lee", email=None, phone="+447911123456")
     make_customer(first_name="Ann", last_name="Lee", email=None, phone="+4407911123456")
     candidates.refresh_duplicates(business.id)
     db.session.commit()
-    a.anonymized_at = datetime.now(UTC)
-    a.first_name = a.last_name = ""
-    a.phone = None
+    customers.anonymize(a, None)
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(DuplicateCandidate)) == 0
     assert db.session.get(CustomerMatchKey, a.id) is None
+
+
+def test_customer_anonymized_signal_forgets_only_that_customers_keys_and_pairs(make_customer, business):
+    from webapp import signals
+    from webapp.models import CustomerMatchKey
+
+    a = make_customer(first_name="Ann", last_name="Lee", email=None, phone="+447911123456")
+    b = make_customer(first_name="Ann", last_name="Lee", email=None, phone="+4407911123456")
+    c = make_customer(first_name="Bo", last_name="Ray", email="bo@example.com")
+    make_customer(first_name="Bo", last_name="Ray", email="BO@example.com ")
+    candidates.refresh_duplicates(business.id)
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(DuplicateCandidate)) == 2
+    signals.customer_anonymized.send(a)
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(DuplicateCandidate)) == 1
+    assert db.session.get(CustomerMatchKey, a.id) is None
+    assert db.session.get(CustomerMatchKey, b.id) is not None and db.session.get(CustomerMatchKey, c.id)

@@ -8,7 +8,7 @@ from merge_support import dump, link
 from sqlalchemy import func, select
 
 from webapp.bookings.counters import recount
-from webapp.errors import RuleBroken
+from webapp.errors import Conflict, Invalid
 from webapp.extensions import db
 from webapp.merge import rows, services, undo
 from webapp.models import (
@@ -170,7 +170,7 @@ def test_undo_restores_both_customers_and_keeps_later_bookings(pair, manager, ma
     assert recount() == 0, "counters must equal the aggregates after undo"
     assert {t.name for t in source.tags} == {"VIP", "Allergy"}
     assert {t.name for t in target.tags} == {"Allergy", "Regular"}
-    with pytest.raises(RuleBroken, match="already undone"):
+    with pytest.raises(Invalid, match="already undone"):
         undo.undo_merge(event, manager)
 
 
@@ -179,7 +179,7 @@ def test_undo_explains_a_taken_email(pair, manager, make_customer):
     event = services.merge_customers(source, target, {}, manager)
     db.session.commit()
     make_customer(first_name="Other", email="bob@example.com")
-    with pytest.raises(RuleBroken, match=r"bob@example.com now belongs to Other Test"):
+    with pytest.raises(Invalid, match=r"bob@example.com now belongs to Other Test"):
         undo.undo_merge(event, manager)
 
 
@@ -188,7 +188,7 @@ def test_undo_after_30_days_is_refused(pair, manager):
     event = services.merge_customers(source, target, {}, manager)
     event.created_at = datetime.now(UTC) - timedelta(days=31)
     db.session.commit()
-    with pytest.raises(RuleBroken, match="30 days"):
+    with pytest.raises(Invalid, match="30 days"):
         undo.undo_merge(event, manager)
 
 
@@ -224,7 +224,7 @@ def test_merges_that_make_no_sense_are_refused(case, pair, manager, make_custome
         target = make_customer(business_=make_business("Elsewhere"), first_name="Far")
         match = "different businesses"
     before = dump(source, target)
-    with pytest.raises(RuleBroken, match=match):
+    with pytest.raises(Invalid, match=match):
         services.merge_customers(source, target, {}, manager)
     db.session.rollback()
     assert dump(source, target) == before
@@ -252,14 +252,14 @@ def test_full_customer_into_placeholder_becomes_full(make_customer, manager):
 def test_result_must_be_a_valid_customer(make_customer, manager):
     a = make_customer(first_name="Ana", email="ana@example.com")
     b = make_customer(first_name="", email=None, phone="+447911123457")
-    with pytest.raises(RuleBroken, match="needs a first name"):
+    with pytest.raises(Invalid, match="needs a first name"):
         services.merge_customers(a, b, {"first_name": "target"}, manager)
 
 
 def test_joined_notes_over_the_limit_are_refused(make_customer, manager):
     a = make_customer(notes="a" * 600)
     b = make_customer(notes="b" * 600)
-    with pytest.raises(RuleBroken, match="over the 1,000 limit") as e:
+    with pytest.raises(Invalid, match="over the 1,000 limit") as e:
         services.merge_customers(a, b, {}, manager)
     assert e.value.field == "notes"
     db.session.rollback()
@@ -271,8 +271,9 @@ def test_stale_version_is_refused(pair, manager):
     seen = {"source": source.version, "target": target.version}
     target.company = "Changed meanwhile"
     db.session.commit()
-    with pytest.raises(RuleBroken, match="changed by someone else"):
+    with pytest.raises(Conflict, match="changed by someone else") as e:
         services.merge_customers(source, target, {}, manager, seen)
+    assert e.value.current is target
 
 
 def test_blacklist_carries_over_to_the_survivor(pair, manager):
@@ -305,7 +306,7 @@ def test_transfer_bookings_only(pair, manager):
     assert n == 3
     assert source.total_bookings == 0 and target.total_bookings == 4
     assert source.merged_into_id is None and source.email == "bob@example.com"
-    with pytest.raises(RuleBroken, match="no bookings to transfer"):
+    with pytest.raises(Invalid, match="no bookings to transfer"):
         services.transfer_bookings(source, target, manager)
 
 
@@ -417,7 +418,7 @@ def test_concurrent_merges_have_one_winner(app, pair, manager):
                 services.merge_customers(s, t, {}, actor)
                 db.session.commit()
                 outcomes.append("merged")
-            except RuleBroken as e:
+            except Invalid as e:
                 db.session.rollback()
                 outcomes.append(e.message)
             finally:

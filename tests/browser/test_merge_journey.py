@@ -119,13 +119,15 @@ def test_blacklist_then_picker_refuses_without_override(desk, make_user, make_cu
 
 def test_merge_from_profile_and_ban_evasion_warning(desk, make_user, make_customer):
     from webapp.blacklist.services import blacklist
+    from webapp.customers.services import update_customer
 
     manager = make_user("manager", name="Max Manager")
     zed = make_customer(first_name="Zed", last_name="Quinn", email="zed@example.com")
     make_customer(first_name="Zedd", last_name="Quinn", email="zedd@example.com")
     vic = make_customer(first_name="Vic", last_name="Banned", phone="+447911222333")
     blacklist(vic, manager, "Stole a hairdryer")
-    vic.phone = "+447911000111"  # the old number is now a former contact detail
+    # An edit changes the number: the old one is now a former contact detail.
+    update_customer(vic, manager, {"phone": "+447911000111"}, expected_version=vic.version)
     db.session.commit()
 
     sign_in_browser(desk, manager.email, PASSWORD)

@@ -1,25 +1,12 @@
 """Ban evasion on the customer forms: warn when an email or phone is (or was) a restricted customer's."""
 
-import phonenumbers
 from flask import flash
 from markupsafe import Markup
 
-from webapp.blacklist import customer_url
 from webapp.blacklist.services import ban_evasion_matches
+from webapp.edge import customer_url
 from webapp.models import Business, Customer
-
-
-def normalized_phone(raw: str | None, region: str) -> str | None:
-    """The number in E.164 as the customer forms store it, or None when it is not a valid number."""
-    if not raw or not raw.strip():
-        return None
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+from webapp.phones import e164_or_none
 
 
 def evasion_for(business: Business, email: str | None = None, phone: str | None = None, exclude_id=None):
@@ -27,7 +14,7 @@ def evasion_for(business: Business, email: str | None = None, phone: str | None 
     return ban_evasion_matches(
         business.id,
         (email or "").strip().lower() or None,
-        normalized_phone(phone, business.phone_region),
+        e164_or_none(phone, business.phone_region),
         exclude_id=exclude_id,
     )
 

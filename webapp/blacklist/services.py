@@ -4,14 +4,13 @@ import uuid
 from datetime import date, timedelta
 
 from sqlalchemy import and_, case, func, literal_column, or_, select
-from sqlalchemy.orm import lazyload
 
 from webapp.audit import record
 from webapp.database import utcnow
-from webapp.errors import RuleBroken
+from webapp.errors import Invalid
 from webapp.extensions import db
 from webapp.models import Booking, Customer, CustomerContactHistory, StaffUser
-from webapp.models.customer import BLACKLIST_LEVELS
+from webapp.models.customer import BLACKLIST_LEVELS, LEAN
 
 REASON_MAX = 1000
 SUGGEST_WINDOW_DAYS = 90
@@ -22,17 +21,17 @@ LEVEL_LABELS = {"block": "Blacklisted", "warn": "Warning"}
 
 def _check_restrictable(customer: Customer) -> None:
     if customer.merged_into_id is not None:
-        raise RuleBroken(None, "This customer was merged into another record; restrict the survivor instead.")
+        raise Invalid(None, "This customer was merged into another record; restrict the survivor instead.")
     if customer.anonymized_at is not None:
-        raise RuleBroken(None, "This customer was anonymized and cannot be restricted.")
+        raise Invalid(None, "This customer was anonymized and cannot be restricted.")
 
 
 def _clean_reason(reason: str | None) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise RuleBroken("reason", "Say why, for whoever reviews this later.")
+        raise Invalid("reason", "Say why, for whoever reviews this later.")
     if len(reason) > REASON_MAX:
-        raise RuleBroken("reason", f"Keep the reason under {REASON_MAX} characters.")
+        raise Invalid("reason", f"Keep the reason under {REASON_MAX} characters.")
     return reason
 
 
@@ -61,9 +60,9 @@ def blacklist(
     _check_restrictable(customer)
     reason = _clean_reason(reason)
     if level not in BLACKLIST_LEVELS:
-        raise RuleBroken("level", "Choose Block or Warn.")
+        raise Invalid("level", "Choose Block or Warn.")
     if expires_on is not None and expires_on <= date.today():
-        raise RuleBroken("expires_on", "The expiry date must be in the future (or leave it empty).")
+        raise Invalid("expires_on", "The expiry date must be in the future (or leave it empty).")
     before = restriction_snapshot(customer) if customer.restriction else None
     if before is None:
         customer.blacklisted_at = utcnow()
@@ -88,7 +87,7 @@ def unblacklist(
     _check_restrictable(customer)
     reason = _clean_reason(reason)
     if customer.blacklisted_at is None:
-        raise RuleBroken(None, "This customer is not blacklisted.")
+        raise Invalid(None, "This customer is not blacklisted.")
     before = restriction_snapshot(customer)
     customer.blacklisted_at = None
     customer.blacklist_reason = ""
@@ -106,7 +105,7 @@ def mark_reviewed(customer: Customer, actor: StaffUser, note: str = "") -> Custo
     """Record that a manager looked at this restriction and kept it. Caller commits."""
     _check_restrictable(customer)
     if customer.blacklisted_at is None:
-        raise RuleBroken(None, "This customer is not blacklisted, so there is nothing to review.")
+        raise Invalid(None, "This customer is not blacklisted, so there is nothing to review.")
     customer.blacklist_reviewed_at = utcnow()
     customer.blacklist_reviewed_by_id = actor.id
     record(actor, "customer.blacklist_reviewed", customer, note=(note or "").strip()[:REASON_MAX])
@@ -121,14 +120,6 @@ def active_restriction_clause(today: date | None = None):
         Customer.blacklisted_at.is_not(None),
         or_(Customer.blacklist_expires_on.is_(None), Customer.blacklist_expires_on > today),
     )
-
-
-def bare_customer() -> list:
-    """Loader options: lists of customers need none of their tags, locations or consents."""
-    return [lazyload(Customer.tags), lazyload(Customer.locations), lazyload(Customer.consents)]
-
-
-LEAN = [lazyload(Customer.tags), lazyload(Customer.locations), lazyload(Customer.consents)]
 
 
 def live_customers(business_id: int):
@@ -180,7 +171,7 @@ def suggested_for_review(business_id: int, limit: int = 50) -> list[tuple[Custom
     customers = db.session.scalars(
         select(Customer)
         .where(live_customers(business_id), ~active_restriction_clause(), Customer.id.in_(list(by_id)))
-        .options(*bare_customer())
+        .options(*LEAN)
     ).all()
     customers = sorted(customers, key=lambda c: (-sum(by_id[c.id]), c.last_name, c.first_name))[:limit]
     return [(c, *by_id[c.id]) for c in customers]
@@ -216,7 +207,7 @@ def ban_evasion_matches(
         )
         .order_by(Customer.blacklisted_at)
         .limit(10)
-        .options(*bare_customer())
+        .options(*LEAN)
     )
     if exclude_id:
         query = query.where(Customer.id != uuid.UUID(str(exclude_id)))

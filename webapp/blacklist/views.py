@@ -1,17 +1,23 @@
 """Blacklist screens: restrict or lift on one customer, the list of restrictions, reviews."""
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from webapp import edge
 from webapp.blacklist import bp, services
 from webapp.blacklist.forms import BlacklistForm, LiftForm, ReviewForm
-from webapp.blacklist.services import LEAN
-from webapp.errors import RuleBroken
+from webapp.blacklist.history import staff_names
+from webapp.edge import customer_url
+from webapp.errors import Invalid
 from webapp.extensions import db
 from webapp.htmx import page_or_block
-from webapp.models import Customer, StaffUser
+from webapp.models import Customer
+from webapp.models.customer import LEAN
 from webapp.security import role_required
+
+# Blacklist pages (and the blacklist parts of other features' pages) link to profiles.
+bp.add_app_template_global(customer_url)
 
 PER_PAGE = 50
 SORTS = {
@@ -27,31 +33,13 @@ LEVELS = {"": "Active (all)", "block": "Blacklisted", "warn": "Warnings", "lapse
 
 
 def customer_or_404(customer_id) -> Customer:
-    """A customer of the signed-in user's business, or 404."""
-    customer = db.session.get(Customer, customer_id, options=LEAN)
-    if customer is None or customer.business_id != current_user.business_id:
-        abort(404)
-    return customer
+    """A customer of the signed-in user's business (without its link rows), or 404."""
+    return edge.customer_or_404(customer_id, options=LEAN)
 
 
-def apply_rule_error(form, error: RuleBroken) -> None:
-    """Show a service's rule error on its field, or above the form."""
-    target = form[error.field] if error.field and error.field in form else None
-    (target.errors if target is not None else form.form_errors).append(error.message)
-
-
-def safe_next() -> str | None:
-    """The form's `next` when it is a local path."""
-    target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else None
-
-
-def staff_names(ids) -> dict[int, str]:
-    """Display names of staff members by id, in one query."""
-    ids = {i for i in ids if i}
-    if not ids:
-        return {}
-    return {u.id: u.display_name for u in db.session.scalars(select(StaffUser).where(StaffUser.id.in_(ids)))}
+def next_or(fallback: str) -> str:
+    """The form's `next` when it is a path on this site, else `fallback`."""
+    return edge.safe_next(request.form.get("next")) or fallback
 
 
 @bp.route("/customers/<uuid:customer_id>/blacklist", methods=["GET", "POST"])
@@ -67,13 +55,13 @@ def blacklist(customer_id):
             services.blacklist(
                 customer, current_user, form.reason.data, form.level.data, form.expires_on.data
             )
-        except RuleBroken as e:
+        except Invalid as e:
             db.session.rollback()
-            apply_rule_error(form, e)
+            edge.show_errors(form, e)
         else:
             db.session.commit()
             flash(f"{customer.display_name} is now {_level_phrase(customer.blacklist_level)}.", "success")
-            return redirect(profile_url_for(customer), 303)
+            return redirect(customer_url(customer), 303)
     return _form_page(customer, form, LiftForm(formdata=None))
 
 
@@ -106,12 +94,6 @@ def _form_page(customer, form, lift_form):
     )
 
 
-def profile_url_for(customer: Customer) -> str:
-    from webapp.blacklist import customer_url
-
-    return customer_url(customer)
-
-
 @bp.post("/customers/<uuid:customer_id>/unblacklist")
 @role_required("manager")
 def lift(customer_id):
@@ -121,13 +103,13 @@ def lift(customer_id):
     if lift_form.validate_on_submit():
         try:
             services.unblacklist(customer, current_user, lift_form.reason.data)
-        except RuleBroken as e:
+        except Invalid as e:
             db.session.rollback()
-            apply_rule_error(lift_form, e)
+            edge.show_errors(lift_form, e)
         else:
             db.session.commit()
             flash(f"Restriction lifted from {customer.display_name}.", "success")
-            return redirect(safe_next() or profile_url_for(customer), 303)
+            return redirect(next_or(customer_url(customer)), 303)
     return _form_page(customer, BlacklistForm(formdata=None, obj=_form_values(customer)), lift_form)
 
 
@@ -139,7 +121,7 @@ def index():
     sort = sort if sort in SORTS else "review"
     level = request.args.get("level", "")
     level = level if level in LEVELS else ""
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = edge.page_number(request.args.get("page"))
     query = select(Customer).where(services.live_customers(current_user.business_id))
     if level == "lapsed":
         query = query.where(Customer.blacklisted_at.is_not(None), ~services.active_restriction_clause())
@@ -147,27 +129,23 @@ def index():
         query = query.where(services.active_restriction_clause())
         if level:
             query = query.where(Customer.blacklist_level == level)
-    rows = db.session.scalars(
-        query.order_by(SORTS[sort][1](), Customer.id)
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE + 1)
-        .options(*services.bare_customer())
-    ).all()
-    has_next, rows = len(rows) > PER_PAGE, rows[:PER_PAGE]
-    names = staff_names([c.blacklisted_by_id for c in rows] + [c.blacklist_reviewed_by_id for c in rows])
+    rows = edge.page_of(query.order_by(SORTS[sort][1](), Customer.id).options(*LEAN), page, PER_PAGE)
+    names = staff_names(
+        [c.blacklisted_by_id for c in rows.items] + [c.blacklist_reviewed_by_id for c in rows.items]
+    )
     suggested = services.suggested_for_review(current_user.business_id) if page == 1 else []
     return page_or_block(
         "blacklist/index.html",
         "results",
-        customers=rows,
+        customers=rows.items,
         names=names,
         suggested=suggested,
         sort=sort,
         sorts=SORTS,
         level=level,
         levels=LEVELS,
-        page=page,
-        has_next=has_next,
+        page=rows.page,
+        has_next=rows.has_next,
         review_form=ReviewForm(formdata=None),
     )
 
@@ -181,7 +159,7 @@ def review(customer_id):
     if form.validate_on_submit():
         try:
             services.mark_reviewed(customer, current_user, form.note.data or "")
-        except RuleBroken as e:
+        except Invalid as e:
             db.session.rollback()
             flash(e.message, "error")
         else:
@@ -189,4 +167,4 @@ def review(customer_id):
             flash(f"Review of {customer.display_name}'s restriction recorded.", "success")
     else:
         flash("The note is too long.", "error")
-    return redirect(safe_next() or url_for("blacklist.index"), 303)
+    return redirect(next_or(url_for("blacklist.index")), 303)

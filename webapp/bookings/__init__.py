@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("bookings", __name__, cli_group=None)
 
-from webapp.bookings import commands, views  # noqa: E402,F401
+from webapp.bookings import commands, receivers, views  # noqa: E402,F401

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from webapp.bookings.times import zone
-from webapp.errors import RuleBroken
+from webapp.errors import Invalid
 from webapp.extensions import db
 from webapp.models import AuditEvent, Booking, Business, Customer, Location, StaffUser, utcnow
 
@@ -22,14 +22,14 @@ def customer_of(business: Business, customer_id) -> Customer:
     try:
         cid = customer_id if isinstance(customer_id, uuid.UUID) else uuid.UUID(str(customer_id))
     except (TypeError, ValueError):
-        raise RuleBroken("customer", "Choose a customer from the book.") from None
+        raise Invalid("customer", "Choose a customer from the book.") from None
     customer = db.session.get(Customer, cid)
     if customer is None or customer.business_id != business.id:
-        raise RuleBroken("customer", "That customer is not in this business's book.")
+        raise Invalid("customer", "That customer is not in this business's book.")
     if customer.merged_into_id is not None:
-        raise RuleBroken("customer", "That customer was merged into another record; book the survivor.")
+        raise Invalid("customer", "That customer was merged into another record; book the survivor.")
     if customer.anonymized_at is not None:
-        raise RuleBroken("customer", "That customer was anonymized and cannot be booked.")
+        raise Invalid("customer", "That customer was anonymized and cannot be booked.")
     return customer
 
 
@@ -37,9 +37,9 @@ def location_of(business: Business, location_id) -> Location:
     """The business's active location with this id, or a rule error on the location field."""
     location = db.session.get(Location, location_id) if isinstance(location_id, int) else None
     if location is None or location.business_id != business.id:
-        raise RuleBroken("location", "Choose one of this business's locations.")
+        raise Invalid("location", "Choose one of this business's locations.")
     if not location.active:
-        raise RuleBroken("location", f"{location.name} is no longer active; choose another location.")
+        raise Invalid("location", f"{location.name} is no longer active; choose another location.")
     return location
 
 
@@ -63,15 +63,15 @@ def overlapping(customer: Customer, starts_at: datetime, ends_at: datetime, excl
 def check_times(starts_at: datetime, ends_at: datetime) -> None:
     """The end must come after the start."""
     if ends_at <= starts_at:
-        raise RuleBroken("ends_at", "The end must be after the start.")
+        raise Invalid("ends_at", "The end must be after the start.")
 
 
 def check_price(price: int) -> None:
     """A price is zero or more, and not absurd."""
     if price < 0:
-        raise RuleBroken("price", "The price cannot be below zero.")
+        raise Invalid("price", "The price cannot be below zero.")
     if price > MAX_PRICE:
-        raise RuleBroken("price", "That price is too large; check the amount.")
+        raise Invalid("price", "That price is too large; check the amount.")
 
 
 def picker_override_reason(customer: Customer, actor: StaffUser, event_id) -> str:
@@ -98,11 +98,11 @@ def check_blacklist(customer: Customer, actor: StaffUser, override_reason: str) 
         return False
     why = f" ({customer.blacklist_reason})" if customer.blacklist_reason else ""
     if not actor.has_role("manager"):
-        raise RuleBroken(
+        raise Invalid(
             "customer", f"{customer.display_name} is blacklisted{why}. Only a manager can book them."
         )
     if not override_reason.strip():
-        raise RuleBroken(
+        raise Invalid(
             "override_reason", f"{customer.display_name} is blacklisted{why}. Give a reason to book anyway."
         )
     return True

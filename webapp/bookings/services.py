@@ -21,7 +21,7 @@ from webapp.bookings.rules import (
     overlapping,
     picker_override_reason,
 )
-from webapp.errors import RuleBroken
+from webapp.errors import Invalid
 from webapp.extensions import db
 from webapp.models import Booking, Business, Customer, StaffUser, utcnow
 
@@ -56,13 +56,11 @@ def create_booking(
     check_times(starts_at, ends_at)
     check_price(price)
     if not service.strip():
-        raise RuleBroken("service", "Say what the booking is for.")
+        raise Invalid("service", "Say what the booking is for.")
     overridden = check_blacklist(customer, actor, override_reason)
     clashes = overlapping(customer, starts_at, ends_at)
     if clashes and not allow_overlap:
-        raise RuleBroken(
-            "allow_overlap", overlap_message(customer, clashes, business.timezone), clashes=clashes
-        )
+        raise Invalid("allow_overlap", overlap_message(customer, clashes, business.timezone))
     booking = Booking(
         business_id=business.id,
         customer_id=customer.id,
@@ -110,7 +108,7 @@ def complete_booking(booking: Booking, actor: StaffUser) -> Booking:
 def cancel_booking(booking: Booking, actor: StaffUser, by: str) -> Booking:
     """Cancelled by the customer or by the business. Caller commits."""
     if by not in ("customer", "business"):
-        raise RuleBroken("by", "Say who cancelled: the customer or the business.")
+        raise Invalid("by", "Say who cancelled: the customer or the business.")
     return change_status(booking, actor, "cancelled", cancelled_by=by)
 
 
@@ -127,7 +125,7 @@ def change_status(
 ) -> Booking:
     """Move a booked booking to `status` exactly once, and move the counters with it."""
     if booking.status != "booked":
-        raise RuleBroken(None, transition_refusal(booking.status, status))
+        raise Invalid(None, transition_refusal(booking.status, status))
     done = db.session.execute(
         update(Booking)
         .where(Booking.id == booking.id, Booking.status == "booked")
@@ -136,7 +134,7 @@ def change_status(
     )
     if done.rowcount != 1:  # someone else changed it between our read and our write
         db.session.refresh(booking)
-        raise RuleBroken(None, transition_refusal(booking.status, status))
+        raise Invalid(None, transition_refusal(booking.status, status))
     db.session.refresh(booking)
     move_counters(booking.customer_id, **deltas_for(booking))
     if status == "completed":
@@ -168,7 +166,7 @@ def reschedule_booking(booking: Booking, actor: StaffUser, starts_at: datetime, 
     """Move a booked booking to a new time. Caller commits."""
     check_times(starts_at, ends_at)
     if booking.status != "booked":
-        raise RuleBroken(
+        raise Invalid(
             None, f"Only a booked booking can be moved; this one is {STATUS_LABELS[booking.status]}."
         )
     old = booking.starts_at
@@ -180,7 +178,7 @@ def reschedule_booking(booking: Booking, actor: StaffUser, starts_at: datetime, 
     )
     db.session.refresh(booking)
     if done.rowcount != 1:
-        raise RuleBroken(
+        raise Invalid(
             None, f"Only a booked booking can be moved; this one is {STATUS_LABELS[booking.status]}."
         )
     record(
@@ -208,7 +206,7 @@ def delete_booking(booking: Booking, actor: StaffUser) -> None:
         .execution_options(synchronize_session=False)
     )
     if done.rowcount != 1:
-        raise RuleBroken(None, "This booking changed or was removed meanwhile; reload and try again.")
+        raise Invalid(None, "This booking changed or was removed meanwhile; reload and try again.")
     db.session.expunge(booking)
     move_counters(customer_id, total_bookings=-1, **{k: -v for k, v in deltas.items()})
     if status == "completed":

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from webapp.errors import RuleBroken
+from webapp.errors import Invalid
 
 
 def zone(name: str | None) -> ZoneInfo:
@@ -18,12 +18,12 @@ def to_utc(day: date, at: time, tz_name: str, field: str) -> datetime:
     first, second = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
     if first.utcoffset() != second.utcoffset():
         if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
-            raise RuleBroken(
+            raise Invalid(
                 field,
                 f"{at:%H:%M} does not exist on {day:%-d %b %Y} in {tz_name}: the clocks go forward "
                 "then. Choose a time outside the skipped hour.",
             )
-        raise RuleBroken(
+        raise Invalid(
             field,
             f"{at:%H:%M} happens twice on {day:%-d %b %Y} in {tz_name}: the clocks go back then. "
             "Choose a time outside the repeated hour.",

@@ -2,19 +2,19 @@
 
 from datetime import date, timedelta
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from webapp.auth.views import safe_next
 from webapp.bookings import bp, queries, rules, services
 from webapp.bookings.forms import BookingForm
 from webapp.bookings.profile import STATUS_FILTERS, history_page
 from webapp.bookings.times import local_today, to_utc
-from webapp.errors import RuleBroken
+from webapp.edge import customer_or_404, customer_url, owned_or_404, safe_next, show_errors
+from webapp.errors import Invalid
 from webapp.extensions import db
 from webapp.htmx import VARY, page_or_block, wants_fragment
-from webapp.models import Booking, Customer
+from webapp.models import Booking
 
 # A service's field name -> the form field that shows its message.
 FORM_FIELDS = {
@@ -27,10 +27,8 @@ FORM_FIELDS = {
 ACTIONS = {"complete": "Completed", "cancel": "Cancelled", "no-show": "Marked as a no-show"}
 
 
-@bp.app_template_global()
-def profile_url(customer_id) -> str:
-    """The customer's profile (a fixed public path, whichever feature serves it)."""
-    return f"{request.script_root}/customers/{customer_id}"
+# Booking pages (and the profile's bookings part) link to customers' profiles.
+bp.add_app_template_global(customer_url)
 
 
 def parse_day(raw: str | None) -> date | None:
@@ -65,9 +63,7 @@ def today():
 @bp.post("/bookings/<uuid:booking_id>/<any(complete, cancel, 'no-show'):action>")
 def act(booking_id, action: str):
     """Complete, cancel (by the customer or the business) or mark a no-show; htmx gets the row back."""
-    booking = db.session.get(Booking, booking_id)
-    if booking is None or booking.business_id != current_user.business_id:
-        abort(404)
+    booking = owned_or_404(Booking, booking_id)
     error = None
     try:
         if action == "complete":
@@ -76,7 +72,7 @@ def act(booking_id, action: str):
             services.cancel_booking(booking, current_user, request.form.get("by", ""))
         else:
             services.mark_no_show(booking, current_user)
-    except RuleBroken as e:
+    except Invalid as e:
         db.session.rollback()
         error = e.message
     else:
@@ -113,10 +109,9 @@ def new():
     if form.validate_on_submit():
         try:
             booking = book_from(form, business)
-        except RuleBroken as e:
+        except Invalid as e:
             db.session.rollback()
-            target = FORM_FIELDS.get(e.field, e.field)
-            (form[target].errors if target in form else form.form_errors).append(e.message)
+            show_errors(form, e, aliases=FORM_FIELDS)
         else:
             db.session.commit()
             flash(f"Booked {customer.display_name}: {booking.service}.", "success")
@@ -161,9 +156,7 @@ def book_from(form: BookingForm, business) -> Booking:
 @bp.get("/customers/<uuid:customer_id>/bookings")
 def history(customer_id):
     """The profile's booking history on its own: the fragment htmx swaps, or a page without JavaScript."""
-    customer = db.session.get(Customer, customer_id)
-    if customer is None or customer.business_id != current_user.business_id:
-        abort(404)
+    customer = customer_or_404(customer_id)
     page = history_page(customer, request.args)
     return page_or_block(
         "bookings/history.html", "history", customer=customer, history=page, filters=STATUS_FILTERS

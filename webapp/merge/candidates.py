@@ -6,7 +6,6 @@ from collections import defaultdict
 from itertools import combinations
 
 from sqlalchemy import and_, delete, func, insert, or_, select
-from sqlalchemy.orm import lazyload
 
 from webapp.audit import record
 from webapp.database import utcnow
@@ -20,6 +19,7 @@ from webapp.models import (
     DuplicateScan,
     StaffUser,
 )
+from webapp.models.customer import LEAN
 
 KINDS = ("phone_key", "email_key", "last_dob_key", "first_dob_key", "name_key")
 REASON_OF_KIND = {
@@ -38,15 +38,6 @@ REASON_LABELS = {
     "name_dob": "Similar name, same birth date",
     "name": "Same name, no birth date",
 }
-
-
-def bare(entity) -> list:
-    """Loader options: a list of customers needs none of their tags, locations or consents."""
-    return [lazyload(entity.tags), lazyload(entity.locations), lazyload(entity.consents)]
-
-
-# Loading one customer needs none of its link rows either (those are read by business where needed).
-LEAN = [lazyload(Customer.tags), lazyload(Customer.locations), lazyload(Customer.consents)]
 
 
 def ordered(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:

@@ -3,7 +3,7 @@
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectChoice
 
-from webapp.merge.services import CHOICE_FIELDS
+from webapp.merge.snapshots import CHOICE_FIELDS
 
 SIDES = [SelectChoice("target", "Survivor"), SelectChoice("source", "Duplicate")]
 

@@ -1,7 +1,10 @@
 """Keys for spotting duplicates: folded names, nicknames, canonical email and phone, typo distance."""
 
 import re
-import unicodedata
+
+from rapidfuzz.distance import OSA
+
+from webapp.text import fold_compact as fold  # a key without spaces: "zoeobrienng"
 
 # Each group of names that are the same person; the first is the canonical form.
 NICKNAME_GROUPS = (
@@ -54,14 +57,6 @@ for group in NICKNAME_GROUPS:
         NICKNAMES.setdefault(name, group[0])  # "alex", "sam", "chris" go to the first group listed
 
 
-def fold(text: str | None) -> str:
-    """Lower-case ASCII letters and digits only: "Zoë O'Brien-Ng" -> "zoeobrienng"."""
-    if not text:
-        return ""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if ch.isalnum() and ord(ch) < 128)
-
-
 def canonical_first(first_name: str | None) -> str:
     """The folded first name with nicknames mapped to one form (Bob -> robert)."""
     words = re.split(r"[\s\-]+", (first_name or "").strip())
@@ -89,22 +84,8 @@ def email_key(email: str | None) -> str | None:
 
 def damerau_levenshtein(a: str, b: str, limit: int = 3) -> int:
     """Edits (insert, delete, substitute, swap neighbours) from a to b; stops counting at `limit`."""
-    if a == b:
-        return 0
-    if abs(len(a) - len(b)) >= limit:
-        return limit
-    prev2, prev = None, list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if prev2 is not None and i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        if min(cur) >= limit:
-            return limit
-        prev2, prev = prev, cur
-    return min(prev[-1], limit)
+    # rapidfuzz's optimal string alignment: the restricted Damerau-Levenshtein this always counted.
+    return min(OSA.distance(a, b, score_cutoff=limit), limit)
 
 
 def name_distance(first_a, last_a, first_b, last_b) -> int:

@@ -1,33 +1,21 @@
 """Merge two customers into one (everything moves, the source becomes a pointer), transfer bookings, undo."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from webapp import signals
 from webapp.audit import record
-from webapp.blacklist.contacts import not_remembered
-from webapp.bookings.counters import ZERO, recount
 from webapp.database import utcnow
-from webapp.errors import RuleBroken
+from webapp.errors import Conflict, Invalid
 from webapp.extensions import db
 from webapp.merge import candidates, rows
+from webapp.merge.snapshots import CHOICE_FIELDS, RESTRICTION_FIELDS, snapshot, to_json
 from webapp.models import AuditEvent, Customer, CustomerContactHistory, Location, StaffUser, Tag
-from webapp.models.customer import customer_location, customer_tag
+from webapp.models.customer import LEAN, customer_location, customer_tag
 
-# Fields the manager chooses between (the target's value unless empty).
-CHOICE_FIELDS = (
-    ("first_name", "First name"),
-    ("last_name", "Last name"),
-    ("email", "Email"),
-    ("phone", "Phone"),
-    ("date_of_birth", "Date of birth"),
-    ("company", "Company"),
-    ("address", "Address"),
-    ("source", "Source"),
-    ("custom_field_value", "Custom field"),
-)
 # How the preview and the history name the fields a merge may change.
 FIELD_LABELS = {
     **dict(CHOICE_FIELDS),
@@ -39,24 +27,6 @@ FIELD_LABELS = {
 }
 NOTES_CHOICES = ("join", "target", "source")
 NOTES_MAX = 1000
-RESTRICTION_FIELDS = (
-    "blacklisted_at",
-    "blacklist_reason",
-    "blacklist_level",
-    "blacklist_expires_on",
-    "blacklisted_by_id",
-    "blacklist_reviewed_at",
-    "blacklist_reviewed_by_id",
-)
-# Everything a merge may change on either record, saved in the audit event for undo.
-SNAPSHOT_FIELDS = (
-    *(name for name, _ in CHOICE_FIELDS),
-    "email_normalized",
-    "notes",
-    "is_dummy",
-    "dummy_label",
-    *RESTRICTION_FIELDS,
-)
 
 
 @dataclass
@@ -73,44 +43,21 @@ class Plan:
     notes: str = ""
 
 
-def _json(value):
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-def _unjson(name: str, value):
-    if value is None:
-        return None
-    column = Customer.__table__.c[name]
-    if name in ("blacklisted_at", "blacklist_reviewed_at"):
-        return datetime.fromisoformat(value)
-    if column.type.python_type is date:
-        return date.fromisoformat(value)
-    return value
-
-
-def snapshot(customer: Customer) -> dict:
-    """The fields a merge may change, JSON-ready."""
-    return {name: _json(getattr(customer, name)) for name in SNAPSHOT_FIELDS}
-
-
 def check_pair(source: Customer, target: Customer, business_id: int) -> None:
     """Refuse merges that make no sense, with a message that says why (nothing written yet)."""
     if source.business_id != business_id or target.business_id != business_id:
-        raise RuleBroken(None, "These customers belong to different businesses and cannot be merged.")
+        raise Invalid(None, "These customers belong to different businesses and cannot be merged.")
     if source.id == target.id:
-        raise RuleBroken(None, "A customer cannot be merged with itself. Choose two different customers.")
+        raise Invalid(None, "A customer cannot be merged with itself. Choose two different customers.")
     for who, c in (("The duplicate", source), ("The survivor", target)):
         if c.merged_into_id is not None:
-            raise RuleBroken(
+            raise Invalid(
                 None,
                 f"{who} ({c.display_name}) was already merged into another customer"
                 f"{f' on {c.merged_at:%-d %b %Y}' if c.merged_at else ''}. Merge with that customer instead.",
-                merged_into_id=str(c.merged_into_id),
             )
         if c.anonymized_at is not None:
-            raise RuleBroken(None, f"{who} was anonymized; an anonymized customer cannot be merged.")
+            raise Invalid(None, f"{who} was anonymized; an anonymized customer cannot be merged.")
 
 
 def default_choices(source: Customer, target: Customer) -> dict:
@@ -143,7 +90,7 @@ def plan_merge(source: Customer, target: Customer, choices: dict) -> Plan:
     how = choices["notes"] if choices["notes"] in NOTES_CHOICES else "join"
     values["notes"] = joined_notes(source, target, how)
     if len(values["notes"]) > NOTES_MAX:
-        raise RuleBroken(
+        raise Invalid(
             "notes",
             f"Joined, the notes are {len(values['notes']):,} characters, over the {NOTES_MAX:,} limit. "
             "Keep one side's notes (you can add to them after the merge).",
@@ -152,11 +99,11 @@ def plan_merge(source: Customer, target: Customer, choices: dict) -> Plan:
     values["dummy_label"] = target.dummy_label if target.is_dummy and values["is_dummy"] else ""
     if not values["is_dummy"]:
         if not (values["first_name"] or "").strip():
-            raise RuleBroken(
+            raise Invalid(
                 "first_name", "The merged customer needs a first name: choose the side that has one."
             )
         if not values["email"] and not values["phone"]:
-            raise RuleBroken(
+            raise Invalid(
                 "email", "The merged customer needs an email or a phone: choose a side that has one."
             )
     carried = _stricter(source, target)
@@ -192,7 +139,7 @@ def lock_pair(source: Customer, target: Customer) -> None:
         .where(Customer.id.in_(sorted([source.id, target.id])))
         .order_by(Customer.id)
         .with_for_update()
-        .options(*candidates.bare(Customer))  # the link tables are read by business below, not here
+        .options(*LEAN)  # the link tables are read by business below, not here
         .execution_options(populate_existing=True)
     ).all()
 
@@ -202,8 +149,8 @@ def check_versions(source: Customer, target: Customer, expected: dict | None) ->
     for c, key in ((source, "source"), (target, "target")):
         want = (expected or {}).get(key)
         if want is not None and int(want) != c.version:
-            raise RuleBroken(
-                None,
+            raise Conflict(
+                c,
                 f"{c.display_name} was changed by someone else since you opened this screen. "
                 "Review the records again before merging.",
             )
@@ -232,7 +179,7 @@ def merge_customers(
         "merged_at": merged_at.isoformat(),
         "source_before": snapshot(source),
         "target_before": snapshot(target),
-        "fields": {k: {"old": _json(o), "new": _json(n)} for k, (o, n) in plan.changed.items()},
+        "fields": {k: {"old": to_json(o), "new": to_json(n)} for k, (o, n) in plan.changed.items()},
         "notes_choice": plan.notes,
     }
     log["moved"] = rows.move_rows(target.business_id, source.id, target.id)
@@ -241,13 +188,13 @@ def merge_customers(
     try:
         _apply_values(source, target, plan, merged_at)
     except StaleDataError:
-        raise RuleBroken(
+        raise Invalid(
             None, "Someone else changed one of these customers at the same moment. Try again."
         ) from None
     log["points"] = rows.move_points(source, target)
     log["contact_history_ids"] = _remember_contacts(source, target, log["source_before"])
     log["candidates"] = candidates.forget_candidates(target.business_id, [source.id])
-    recount(business_id=target.business_id, customer_ids=[target.id])
+    signals.customers_merged.send(target, source=source, actor=actor)  # bookings recounts both
     event = record(actor, "customer.merged", target, **log)
     record(actor, "customer.merged_away", source, into_id=str(target.id), into_name=target.display_name)
     db.session.flush()
@@ -256,20 +203,13 @@ def merge_customers(
 
 def _apply_values(source: Customer, target: Customer, plan: Plan, merged_at: datetime) -> None:
     """Free the source's unique contact details, then give the target its chosen values."""
-    with not_remembered(db.session):  # the duplicate's details are remembered as "merged" instead
-        source.email = source.email_normalized = source.phone = None
-        source.merged_into_id, source.merged_at = target.id, merged_at
-        db.session.flush()
-        for name, value in plan.values.items():
-            setattr(target, name, value)
-        target.updated_at = merged_at  # bumps the version: open edit forms of the survivor become stale
-        db.session.flush()
-    db.session.execute(
-        update(Customer)
-        .where(Customer.id == source.id)
-        .values(**ZERO)
-        .execution_options(synchronize_session=False)
-    )
+    source.email = source.email_normalized = source.phone = None
+    source.merged_into_id, source.merged_at = target.id, merged_at
+    db.session.flush()
+    for name, value in plan.values.items():
+        setattr(target, name, value)
+    target.updated_at = merged_at  # bumps the version: open edit forms of the survivor become stale
+    db.session.flush()
 
 
 def _remember_contacts(source: Customer, target: Customer, before: dict) -> list[int]:
@@ -304,8 +244,8 @@ def transfer_bookings(
     check_pair(source, target, business_id)
     moved = rows.move_rows(business_id, source.id, target.id, only=("booking",)).get("booking", [])
     if not moved:
-        raise RuleBroken(None, f"{source.display_name} has no bookings to transfer.")
-    recount(business_id=target.business_id, customer_ids=[source.id, target.id])
+        raise Invalid(None, f"{source.display_name} has no bookings to transfer.")
+    signals.bookings_transferred.send(target, source=source, actor=actor)  # bookings recounts both
     record(
         actor,
         "customer.bookings_transferred",

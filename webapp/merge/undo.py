@@ -5,16 +5,16 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
+from webapp import signals
 from webapp.audit import record
-from webapp.blacklist.contacts import not_remembered
-from webapp.bookings.counters import recount
 from webapp.database import utcnow
-from webapp.errors import RuleBroken
+from webapp.errors import Invalid
 from webapp.extensions import db
 from webapp.merge import rows
-from webapp.merge.candidates import LEAN
-from webapp.merge.services import SNAPSHOT_FIELDS, _unjson, lock_pair
+from webapp.merge.services import lock_pair
+from webapp.merge.snapshots import SNAPSHOT_FIELDS, from_json
 from webapp.models import AuditEvent, Customer, CustomerContactHistory, DuplicateCandidate, StaffUser
+from webapp.models.customer import LEAN
 
 UNDO_DAYS = 30
 
@@ -89,8 +89,8 @@ def _restore_target(target: Customer, data: dict) -> tuple[list[str], list[str]]
     """Put back the survivor's former values where they still hold what the merge gave them."""
     restored, kept = [], []
     for name, change in data.get("fields", {}).items():
-        if getattr(target, name) == _unjson(name, change["new"]):
-            setattr(target, name, _unjson(name, change["old"]))
+        if getattr(target, name) == from_json(name, change["new"]):
+            setattr(target, name, from_json(name, change["old"]))
             if name == "email":
                 target.email_normalized = data["target_before"]["email_normalized"]
             restored.append(name)
@@ -104,7 +104,7 @@ def _restore_target(target: Customer, data: dict) -> tuple[list[str], list[str]]
 def _restore_source(source: Customer, data: dict) -> None:
     """The duplicate gets back every value it had, and stops pointing at the survivor."""
     for name in SNAPSHOT_FIELDS:
-        setattr(source, name, _unjson(name, data["source_before"][name]))
+        setattr(source, name, from_json(name, data["source_before"][name]))
     source.merged_into_id = None
     source.merged_at = None
     db.session.flush()
@@ -135,10 +135,9 @@ def undo_merge(event: AuditEvent, actor: StaffUser) -> dict:
         lock_pair(source, target)
     problem = why_not_undoable(event, source, target) or _contact_conflict(source, target, data)
     if problem:
-        raise RuleBroken(None, problem)
-    with not_remembered(db.session):  # both get back their own details: nothing "former" about it
-        restored, kept = _restore_target(target, data)
-        _restore_source(source, data)
+        raise Invalid(None, problem)
+    restored, kept = _restore_target(target, data)
+    _restore_source(source, data)
     back, stayed = rows.move_back(data.get("moved", {}), source.id, target.id)
     rows.unmerge_links(source, target, data)
     rows.unmerge_consents(source, target, data.get("consents", {}))
@@ -148,7 +147,7 @@ def undo_merge(event: AuditEvent, actor: StaffUser) -> dict:
             delete(CustomerContactHistory).where(CustomerContactHistory.id.in_(data["contact_history_ids"]))
         )
     _restore_candidates(event.business_id, data.get("candidates", []))
-    recount(business_id=target.business_id, customer_ids=[source.id, target.id])
+    signals.merge_undone.send(target, source=source, actor=actor)  # bookings recounts both
     result = {
         "merge_event_id": event.id,
         "moved_back": back,

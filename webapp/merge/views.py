@@ -6,15 +6,19 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from webapp.blacklist import customer_url
-from webapp.errors import RuleBroken
+from webapp.edge import customer_or_404, customer_url, page_number
+from webapp.errors import Conflict, Invalid
 from webapp.extensions import db
 from webapp.htmx import page_or_block
 from webapp.merge import bp, candidates, queries, rows, services, undo
-from webapp.merge.candidates import LEAN
 from webapp.merge.forms import ActionForm, MergeForm, PairForm
+from webapp.merge.history import undo_problems
 from webapp.models import AuditEvent, Customer, DuplicateScan
+from webapp.models.customer import LEAN
 from webapp.security import role_required
+
+# Merge pages link to the customers they show.
+bp.add_app_template_global(customer_url)
 
 PER_PAGE = 25
 REFRESH_WHILE_YOU_WAIT = 100_000  # customers; above this the check is left to the command
@@ -23,25 +27,19 @@ REFRESH_WHILE_YOU_WAIT = 100_000  # customers; above this the check is left to t
 def customer_arg(name: str) -> Customer | None:
     """The customer named by a query-string id, 404 when it is not one of this business's."""
     raw = request.values.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        customer = db.session.get(Customer, uuid.UUID(raw), options=LEAN)
-    except ValueError:
-        abort(404)
-    if customer is None or customer.business_id != current_user.business_id:
-        abort(404)
-    return customer
+    return customer_or_404(raw, options=LEAN) if raw else None
 
 
 @bp.get("/duplicates")
 @role_required("manager")
 def duplicates():
     """Candidate pairs, most certain first, and the merges that can still be undone."""
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args.get("page"))
     reason = request.args.get("reason", "")
     pairs, has_next = queries.list_candidates(current_user.business_id, page, PER_PAGE, reason)
-    recent = [(e, _undo_problem(e)) for e in _recent_merges()]
+    merges = _recent_merges()
+    problems = undo_problems(merges)
+    recent = [(e, problems[e.id]) for e in merges]
     return page_or_block(
         "merge/duplicates.html",
         "results",
@@ -64,12 +62,6 @@ def _recent_merges(limit: int = 5) -> list[AuditEvent]:
         .order_by(AuditEvent.created_at.desc())
         .limit(limit)
     ).all()
-
-
-def _undo_problem(event: AuditEvent) -> str | None:
-    """Why this merge cannot be undone now (None when it can)."""
-    source = db.session.get(Customer, uuid.UUID(event.changes["source_id"]), options=LEAN)
-    return undo.why_not_undoable(event, source, db.session.get(Customer, event.customer_id, options=LEAN))
 
 
 @bp.post("/duplicates/refresh")
@@ -137,7 +129,7 @@ def merge():
                 )
                 moved = ", ".join(rows.label(t, len(ids)) for t, ids in event.changes["moved"].items())
                 message = f"Merged into {target.display_name}{f' ({moved} moved)' if moved else ''}."
-        except RuleBroken as e:
+        except (Invalid, Conflict) as e:
             db.session.rollback()
             form.form_errors.append(e.message)
         else:
@@ -174,7 +166,7 @@ def _choose_other(anchor: Customer):
 def _pair_problem(source: Customer, target: Customer) -> str | None:
     try:
         services.check_pair(source, target, current_user.business_id)
-    except RuleBroken as e:
+    except Invalid as e:
         return e.message
     return None
 
@@ -184,7 +176,7 @@ def _merge_page(source, target, form, problem):
     if problem is None:
         try:
             plan = services.plan_merge(source, target, form.choices())
-        except RuleBroken as e:
+        except Invalid as e:
             plan_error = e.message
     status = 422 if (form.errors or form.form_errors or problem) and request.method == "POST" else 200
     return page_or_block(
@@ -215,7 +207,7 @@ def undo_merge(event_id: int):
     target = db.session.get(Customer, event.customer_id, options=LEAN)
     try:
         result = undo.undo_merge(event, current_user)
-    except RuleBroken as e:
+    except Invalid as e:
         db.session.rollback()
         flash(f"The merge cannot be undone. {e.message}", "error")
         return redirect(customer_url(target) if target else url_for("merge.duplicates"), 303)

@@ -1,0 +1,27 @@
+"""What bookings keep in step with other features' changes: the counters of customers whose bookings moved."""
+
+from sqlalchemy import update
+
+from webapp import signals
+from webapp.bookings.counters import ZERO, recount
+from webapp.extensions import db
+from webapp.models import Customer
+
+
+@signals.customers_merged.connect
+def recount_merged(survivor: Customer, source: Customer, **_) -> None:
+    """The duplicate's bookings are the survivor's now: the pointer left behind counts nothing."""
+    db.session.execute(
+        update(Customer)
+        .where(Customer.id == source.id)
+        .values(**ZERO)
+        .execution_options(synchronize_session=False)
+    )
+    recount(business_id=survivor.business_id, customer_ids=[source.id, survivor.id])
+
+
+@signals.bookings_transferred.connect
+@signals.merge_undone.connect
+def recount_both(survivor: Customer, source: Customer, **_) -> None:
+    """Bookings moved between the two customers: both counters follow their bookings again."""
+    recount(business_id=survivor.business_id, customer_ids=[source.id, survivor.id])
