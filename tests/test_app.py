@@ -141,3 +141,59 @@ def test_fresh_database_upgrade_then_check(tmp_path):
 def test_htmx_request_for_page_gets_vary_header(login_as):
     r = login_as("receptionist").get("/customers", headers=HX)
     assert "HX-Request" in r.headers["Vary"]
+
+
+# --- what templates show: money and numbers (Babel), the header's locations ----------------------
+
+
+def test_money_is_babels_on_the_list_and_the_profile(make_business, login_as, make_customer):
+    from babel.numbers import format_currency
+
+    india = make_business("Mumbai Salon", phone_region="IN", currency="INR", timezone="Asia/Kolkata")
+    client = login_as("receptionist", india)
+    customer = make_customer(india, first_name="Asha", last_name="Rao", total_spent=10_000_000)
+    expected = format_currency(100_000, "INR", locale="en_IN")
+    assert expected == "₹1,00,000.00"  # lakh grouping, as India writes it
+    assert expected in client.get("/customers").get_data(as_text=True)
+    assert expected in client.get(f"/customers/{customer.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "locale, currency",
+    [
+        ("en_GB", "GBP"),
+        ("en_IN", "INR"),
+        ("en_DE", "EUR"),
+        ("en_CH", "CHF"),
+        ("en_GB", "JPY"),
+        ("en_ZA", "ZAR"),
+    ],
+)
+def test_money_formatter_agrees_with_babel(locale, currency):
+    from decimal import Decimal
+
+    from babel.numbers import format_currency, format_decimal
+
+    from webapp.formatting import money_formatter, number_formatter
+
+    money, number = money_formatter(currency, locale), number_formatter(locale)
+    for minor in (0, 7, -7, 12345, -98765432, 10_000_000, 123_456_789_012):
+        assert money(minor) == format_currency(Decimal(minor) / 100, currency, locale=locale)
+        assert number(minor) == format_decimal(minor, locale=locale)
+
+
+def test_unknown_locale_falls_back_to_a_plain_format():
+    from webapp.formatting import money_formatter
+
+    assert money_formatter("EUR", "en_XK")(123456) == "EUR 1,234.56"
+
+
+def test_header_locations_load_for_pages_not_for_fragments(app, login_as, count_queries):
+    client = login_as("receptionist")
+    assert "header_locations" not in app.jinja_env.globals  # no template global that queries
+    page = client.get("/customers/new").get_data(as_text=True)
+    assert 'id="location-switch"' in page and ">Main</option>" in page
+    with count_queries() as q:
+        r = client.get("/customers?q=zz", headers=HX)
+    assert r.status_code == 200 and 'id="location-switch"' not in r.get_data(as_text=True)
+    assert not any("location.active" in s for s in q.statements)

@@ -4,7 +4,7 @@ import click
 from flask import Flask
 from sqlalchemy import func, select
 
-from webapp.errors import RuleBroken
+from webapp.errors import Invalid
 from webapp.extensions import db
 from webapp.models import Business
 from webapp.models.staff import ROLES
@@ -16,6 +16,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_business)
     app.cli.add_command(create_user)
     app.cli.add_command(demo_data)
+    from webapp import backup
+
+    backup.init_app(app)  # backup, restore
 
 
 @click.command("create-business")
@@ -29,7 +32,7 @@ def create_business(name: str, timezone: str, region: str, currency: str) -> Non
         business = settings_services.create_business(
             name, timezone=timezone, region=region, currency=currency
         )
-    except RuleBroken as e:
+    except Invalid as e:
         raise click.UsageError(e.message) from None
     db.session.commit()
     click.echo(f"Created business {business.name!r} (id {business.id}).")
@@ -56,7 +59,7 @@ def create_user(email: str, business_name: str, role: str, name: str, password: 
             actor=None,
             must_change=False,
         )
-    except RuleBroken as e:
+    except Invalid as e:
         raise click.UsageError(e.message) from None
     db.session.commit()
     click.echo(f"Created {user.role} {user.email} in {business.name!r}.")

@@ -86,12 +86,3 @@ class NotFound(DomainError):
         self.message = message
         super().__init__(message)
 
-
-class RuleBroken(Invalid):
-    """The old loosely typed error, while the features move over to the types above (catch `Invalid`,
-    which catches both). Removed once nothing raises it."""
-
-    def __init__(self, field: str | None, message: str, **extra):
-        super().__init__(extra.get("problems") or {field: message})
-        self.field, self.message = field, message
-        self.extra = extra

@@ -135,6 +135,8 @@ def add_security_headers(response):
     h.setdefault("X-Frame-Options", "DENY")
     h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):  # HTTPS only outside development
+        h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     response.vary.add("HX-Request")
     if request.endpoint != "static" and current_user.is_authenticated:
         h["Cache-Control"] = "no-store"

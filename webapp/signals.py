@@ -26,5 +26,11 @@ customers_merged = _signals.signal("customers.merged")
 #: Bookings (and everything else that belongs to a customer) moved from `source` to the sender.
 bookings_transferred = _signals.signal("customers.bookings-transferred")
 
+#: A customer's profile is being drawn: sender is the customer; `events` are the history events shown.
+#: Each receiver returns a dict of what its part of the page shows (template context), from one query
+#: at most, so templates call nothing that queries and features the profile knows nothing of can add
+#: to it.
+profile_shown = _signals.signal("customer.profile-shown")
+
 #: A merge or transfer was undone: sender is the survivor; `source` is the restored customer.
 merge_undone = _signals.signal("customers.merge-undone")

@@ -13,6 +13,7 @@ from webapp.models.customer import (
     customer_location,
     customer_tag,
 )
+from webapp.models import search_keys  # noqa: F401,E402  (registers the search-key mapper event)
 from webapp.models.merge import (
     CustomerContactHistory,
     CustomerMatchKey,

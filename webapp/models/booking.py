@@ -21,6 +21,10 @@ class Booking(db.Model):
         Index("ix_booking_business_customer_start", "business_id", "customer_id", "starts_at"),
         Index("ix_booking_business_location_start", "business_id", "location_id", "starts_at"),
         Index("ix_booking_business_customer_status", "business_id", "customer_id", "status", "starts_at"),
+        # The blacklist's "suggested for review": no-shows and cancellations in a date range.
+        Index("ix_booking_business_status_start", "business_id", "status", "starts_at"),
+        # "Has an upcoming booking" (the list's filter): the booked future bookings, to count from.
+        Index("ix_booking_upcoming", "business_id", "status", "starts_at", "customer_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

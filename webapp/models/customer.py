@@ -4,11 +4,10 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import Column, ForeignKey, Index, SmallInteger, String, Table, Text, Uuid, and_, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, lazyload, mapped_column, relationship
 
 from webapp.database import UTCDateTime, utcnow
 from webapp.extensions import db
-from webapp.models.booking import Booking
 from webapp.models.business import Location
 
 SOURCES = ("walk-in", "phone", "online", "import", "referral", "api", "other")
@@ -80,7 +79,7 @@ class CustomerConsent(db.Model):
 
 class CustomerFace:
     """How a customer reads to staff, from its own columns: shared by `Customer` and the light rows
-    that lists load (see webapp/customers/search.py)."""
+    that lists load (see webapp/search/rows.py)."""
 
     @property
     def full_name(self) -> str:
@@ -172,8 +171,26 @@ class Customer(CustomerFace, db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
+    # Search keys: accent-folded, lower-cased copies of what the desk types into the search box, kept
+    # in step by the mapper event in webapp/models/search_keys.py (and by the bulk loader in
+    # webapp/bulk.py), so every ordinary search is an index range scan. Contains-matches use
+    # `search_text` through SQLite FTS5 (trigram) or a PostgreSQL pg_trgm index (migration 0003_search).
+    search_name: Mapped[str] = mapped_column(String(255), default="")  # "first last"
+    search_name_rev: Mapped[str] = mapped_column(String(255), default="")  # "last first"
+    search_phone: Mapped[str | None] = mapped_column(String(20))  # national significant digits
+    search_company: Mapped[str] = mapped_column(String(255), default="")
+    search_text: Mapped[str] = mapped_column(Text, default="")  # for contains-matches
+    birth_month: Mapped[int | None] = mapped_column(SmallInteger)  # month of date_of_birth, for its filter
+    # The customer's tags as lists show them ("name\x1fcolour" pairs joined by \x1e, by name), kept by the
+    # triggers of migration 0009 on customer_tag and tag: a list reads it from the row it reads anyway
+    # instead of probing customer_tag once per row. Never written by the app (deferred: rarely loaded).
+    tag_list: Mapped[str | None] = mapped_column(Text, deferred=True)
+
     # Link rows are read through their business-leading primary keys (business_id, customer_id, …);
     # they are written with SQL by the services (the ORM cannot fill in business_id), hence viewonly.
+    # Loaded when asked for (the profile, the edit form, merge's plan): lists, the blacklist and merge's
+    # candidates load customers by the page and read none of them. A caller that reads them for many
+    # customers asks with selectinload(...).
     tags: Mapped[list[Tag]] = relationship(
         secondary=customer_tag,
         primaryjoin=lambda: and_(
@@ -181,7 +198,7 @@ class Customer(CustomerFace, db.Model):
         ),
         secondaryjoin=lambda: Tag.id == customer_tag.c.tag_id,
         order_by=Tag.name,
-        lazy="selectin",
+        lazy="select",
         viewonly=True,
     )
     locations: Mapped[list[Location]] = relationship(
@@ -192,10 +209,10 @@ class Customer(CustomerFace, db.Model):
         ),
         secondaryjoin=lambda: Location.id == customer_location.c.location_id,
         order_by=Location.name,
-        lazy="selectin",
+        lazy="select",
         viewonly=True,
     )
-    consents: Mapped[list[CustomerConsent]] = relationship(lazy="selectin", cascade="all, delete-orphan")
+    consents: Mapped[list[CustomerConsent]] = relationship(lazy="select", cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -204,23 +221,10 @@ class Customer(CustomerFace, db.Model):
         return self.total_spent // self.completed_bookings if self.completed_bookings else 0
 
 
-# --- Search keys (feat-search) -------------------------------------------------------------------
-# Accent-folded, lower-cased copies of what the desk types into the search box, kept in step by the
-# mapper events in webapp/customers/search.py (and by the bulk loader in webapp/demo.py), so every
-# ordinary search is an index range scan. Contains-matches use `search_text` through SQLite FTS5
-# (trigram) or a PostgreSQL pg_trgm index, both made by migration 0003_search.
-Customer.search_name = mapped_column("search_name", String(255), default="", nullable=False)  # "first last"
-Customer.search_name_rev = mapped_column("search_name_rev", String(255), default="", nullable=False)
-Customer.search_phone = mapped_column("search_phone", String(20))  # national significant digits
-Customer.search_company = mapped_column("search_company", String(255), default="", nullable=False)
-Customer.search_text = mapped_column("search_text", Text, default="", nullable=False)  # for contains
-Customer.birth_month = mapped_column("birth_month", SmallInteger)  # month of date_of_birth, for its filter
-# The customer's tags as lists show them ("name\x1fcolour" pairs joined by \x1e, by name), kept by the
-# triggers of migration 0009 on customer_tag and tag: a list reads it from the row it reads anyway
-# instead of probing customer_tag once per row. Never written by the app (deferred: rarely loaded).
-Customer.tag_list = mapped_column("tag_list", Text, deferred=True)
-
 LIVE = Customer.merged_into_id.is_(None)
+# Loader options for one customer or a list of them shown without their tags, locations or consents
+# (screens that need those read them by business): the one definition every feature uses.
+LEAN = (lazyload(Customer.tags), lazyload(Customer.locations), lazyload(Customer.consents))
 
 
 def _live_index(name: str, *columns) -> Index:
@@ -254,6 +258,4 @@ SEARCH_INDEXES = (
         Customer.search_name,
         Customer.id,
     ),
-    # "Has an upcoming booking": the booked future bookings of a business, to count from.
-    Index("ix_booking_upcoming", Booking.business_id, Booking.status, Booking.starts_at, Booking.customer_id),
 )

@@ -8,11 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.database import BigId, UTCDateTime, utcnow
 from webapp.extensions import db
-from webapp.models.booking import Booking
-
-# On the bookings table, for the blacklist's "suggested for review" (no-shows and cancellations in a
-# date range, by business): declared here so the bookings model stays as its feature wrote it.
-Index("ix_booking_business_status_start", Booking.business_id, Booking.status, Booking.starts_at)
 
 
 class CustomerMatchKey(db.Model):

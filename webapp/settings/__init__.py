@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
-from webapp.settings import preferences, tags, views  # noqa: E402,F401
+from webapp.settings import views  # noqa: E402,F401

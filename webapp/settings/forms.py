@@ -13,6 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange
 
 from webapp.models.staff import ROLE_LABELS
+from webapp.settings.named_lists import COLORS, PREFERENCE_NAME_MAX, TAG_NAME_MAX
 
 
 class BusinessForm(FlaskForm):
@@ -68,3 +69,21 @@ class StaffChangeForm(FlaskForm):
 
     role = SelectField("Role", choices=[SelectChoice(v, label) for v, label in ROLE_LABELS.items()])
     active = BooleanField("Active")
+
+
+class TagForm(FlaskForm):
+    """A tag's name and colour."""
+
+    name = StringField(
+        "Tag name", validators=[DataRequired("Give the tag a name."), Length(max=TAG_NAME_MAX)]
+    )
+    color = SelectField("Colour", choices=[SelectChoice(c, c.title()) for c in COLORS], default="grey")
+
+
+class PreferenceForm(FlaskForm):
+    """A marketing preference's name."""
+
+    name = StringField(
+        "Preference name",
+        validators=[DataRequired("Give the preference a name."), Length(max=PREFERENCE_NAME_MAX)],
+    )

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from webapp.audit import record
 from webapp.auth.passwords import hash_password, password_problem
-from webapp.errors import RuleBroken
+from webapp.errors import Invalid
 from webapp.extensions import db
 from webapp.models import Business, Location, StaffUser
 from webapp.models.staff import ROLES
@@ -17,11 +17,11 @@ from webapp.models.staff import ROLES
 def check_business_settings(timezone: str, region: str, currency: str) -> None:
     """Raise when the timezone, phone region or currency is not a real one."""
     if timezone not in zoneinfo.available_timezones():
-        raise RuleBroken("timezone", "Choose a timezone from the list, such as Europe/London.")
+        raise Invalid("timezone", "Choose a timezone from the list, such as Europe/London.")
     if region.upper() not in phonenumbers.SUPPORTED_REGIONS:
-        raise RuleBroken("phone_region", "Use a two-letter country code, such as GB or AU.")
+        raise Invalid("phone_region", "Use a two-letter country code, such as GB or AU.")
     if currency.upper() not in list_currencies():
-        raise RuleBroken("currency", "Use a three-letter currency code, such as GBP or EUR.")
+        raise Invalid("currency", "Use a three-letter currency code, such as GBP or EUR.")
 
 
 def create_business(
@@ -30,9 +30,9 @@ def create_business(
     """A new tenant with one location named after it. Caller commits."""
     name = name.strip()
     if not name:
-        raise RuleBroken("name", "Give the business a name.")
+        raise Invalid("name", "Give the business a name.")
     if db.session.scalar(select(Business.id).where(func.lower(Business.name) == name.lower())):
-        raise RuleBroken("name", f"A business called {name!r} already exists.")
+        raise Invalid("name", f"A business called {name!r} already exists.")
     check_business_settings(timezone, region, currency)
     business = Business(name=name, timezone=timezone, phone_region=region.upper(), currency=currency.upper())
     db.session.add(business)
@@ -50,7 +50,7 @@ def update_business(business: Business, actor: StaffUser, **values) -> None:
         select(Business.id).where(func.lower(Business.name) == name.lower(), Business.id != business.id)
     )
     if clash:
-        raise RuleBroken("name", "Another business already uses that name.")
+        raise Invalid("name", "Another business already uses that name.")
     values = {
         **values,
         "name": name,
@@ -69,9 +69,9 @@ def add_location(business: Business, name: str, actor: StaffUser) -> Location:
     """A new venue. Caller commits."""
     name = name.strip()
     if not name:
-        raise RuleBroken("name", "Give the location a name.")
+        raise Invalid("name", "Give the location a name.")
     if _location_named(business.id, name):
-        raise RuleBroken("name", f"There is already a location called {name!r}.")
+        raise Invalid("name", f"There is already a location called {name!r}.")
     location = Location(business_id=business.id, name=name)
     db.session.add(location)
     db.session.flush()
@@ -83,10 +83,10 @@ def rename_location(location: Location, name: str, actor: StaffUser) -> None:
     """Rename a venue. Caller commits."""
     name = name.strip()
     if not name:
-        raise RuleBroken("name", "Give the location a name.")
+        raise Invalid("name", "Give the location a name.")
     other = _location_named(location.business_id, name)
     if other and other != location.id:
-        raise RuleBroken("name", f"There is already a location called {name!r}.")
+        raise Invalid("name", f"There is already a location called {name!r}.")
     record(actor, "location.renamed", business_id=location.business_id, name=[location.name, name])
     location.name = name
     db.session.flush()
@@ -101,7 +101,7 @@ def set_location_active(location: Location, active: bool, actor: StaffUser) -> N
             )
         )
         if not others:
-            raise RuleBroken("location", "Keep at least one active location.")
+            raise Invalid("location", "Keep at least one active location.")
         db.session.execute(
             StaffUser.__table__.update()
             .where(StaffUser.current_location_id == location.id)
@@ -138,12 +138,13 @@ def create_staff(
     """A new staff account with a first password they must change. Caller commits."""
     email = email.strip().lower()
     if role not in ROLES:
-        raise RuleBroken("role", "Choose owner, manager or receptionist.")
+        raise Invalid("role", "Choose owner, manager or receptionist.")
     if db.session.scalar(select(StaffUser.id).where(func.lower(StaffUser.email) == email)):
-        raise RuleBroken("email", "Someone already signs in with that email.")
+        # Emails sign in across every business: say nothing about whose it is.
+        raise Invalid("email", "That email can't be used for a new colleague; use another.")
     problem = password_problem(password, email)
     if problem:
-        raise RuleBroken("password", problem)
+        raise Invalid("password", problem)
     first_location = db.session.scalar(
         select(Location.id).where(Location.business_id == business.id, Location.active).order_by(Location.id)
     )
@@ -172,9 +173,9 @@ def create_staff(
 def change_staff(user: StaffUser, *, role: str, active: bool, actor: StaffUser) -> None:
     """Change a colleague's role or active flag; either ends their sessions. Caller commits."""
     if role not in ROLES:
-        raise RuleBroken("role", "Choose owner, manager or receptionist.")
+        raise Invalid("role", "Choose owner, manager or receptionist.")
     if user.id == actor.id and (role != user.role or not active):
-        raise RuleBroken("role", "You cannot change your own role or deactivate yourself.")
+        raise Invalid("role", "You cannot change your own role or deactivate yourself.")
     if user.role == "owner" and (role != "owner" or not active):
         owners = db.session.scalar(
             select(func.count()).where(
@@ -185,7 +186,7 @@ def change_staff(user: StaffUser, *, role: str, active: bool, actor: StaffUser) 
             )
         )
         if not owners:
-            raise RuleBroken("role", "A business needs at least one active owner.")
+            raise Invalid("role", "A business needs at least one active owner.")
     changes = {}
     if role != user.role:
         changes["role"] = [user.role, role]
