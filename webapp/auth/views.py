@@ -1,99 +1,78 @@
 """Sign in, sign out, change password, switch location, liveness."""
 
 import logging
-from urllib.parse import unquote, urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from wtforms import SelectChoice
 
-from webapp.auth import bp
+from webapp.auth import accounts, bp, throttle
 from webapp.auth.forms import ChangePasswordForm, LoginForm, SwitchLocationForm
-from webapp.auth.passwords import dummy_verify, hash_password, needs_rehash, password_problem, verify_password
-from webapp.extensions import client_address, db, limiter
-from webapp.models import Location, StaffUser, utcnow
-from webapp.security import start_session
+from webapp.auth.passwords import LENGTH_HINT, warm_dummy_hash
+from webapp.edge import owned_or_404, safe_next, show_errors
+from webapp.errors import Invalid
+from webapp.extensions import client_address, db
+from webapp.models import Location, StaffUser
+from webapp.security import role_required, start_session
 
 log = logging.getLogger("frontdesk.auth")
+LOCKED = "Too many failed sign-ins. Wait a few minutes, then try again."
 
 
-def safe_next(target: str | None) -> str | None:
-    """`target` if it is a path on this site, else None (no open redirects)."""
-    if target and target != unquote(target) and safe_next(unquote(target)) is None:
-        return None
-    if not target or any(c in target for c in "\\\r\n\t") or any(ord(c) < 32 for c in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
-
-
-def account_key() -> str:
-    """The limiter key for the account being tried (so one office IP does not lock out colleagues)."""
-    return "login-account:" + (request.form.get("email") or "").strip().lower()[:255]
-
-
-def failed(response) -> bool:
-    """Only failed sign-ins use up the limit."""
-    return response.status_code != 303
+@bp.record_once
+def _warm(state) -> None:
+    """Make the dummy hash at start-up, so the first missing account answers as fast as any."""
+    with state.app.app_context():
+        warm_dummy_hash()
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_PER_ACCOUNT"],
-    key_func=account_key,
-    methods=["POST"],
-    deduct_when=failed,
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_PER_ADDRESS"],
-    key_func=client_address,
-    methods=["POST"],
-    deduct_when=failed,
-)
 def login():
-    """Sign in with email and password."""
+    """Sign in with email and password (failed sign-ins limited per account and address, or per
+    device for a browser that signed in to the account before)."""
     if current_user.is_authenticated:
         return redirect(url_for("customers.search"), 303)
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
-        user = db.session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))
-        if user is None:
-            dummy_verify(form.password.data)
-        if user is None or not verify_password(user.password_hash, form.password.data) or not user.active:
-            log.warning("sign-in failed for %r from %s", email, client_address())
+        result = accounts.sign_in(
+            form.email.data,
+            form.password.data,
+            address=client_address(),
+            device_cookie=request.cookies.get(throttle.DEVICE_COOKIE),
+        )
+        if result.throttled:
+            return render_template("auth/login.html", form=form, locked=LOCKED), 429
+        if result.user is None:
             form.password.errors.append("That email and password do not match an active account.")
         else:
-            if needs_rehash(user.password_hash):
-                user.password_hash = hash_password(form.password.data)
-            user.last_sign_in_at = utcnow()
-            db.session.commit()
             session.clear()  # a fresh session (and CSRF token) at every sign-in
-            login_user(user)
-            start_session(user)
-            log.info("sign-in of %r (user %s) from %s", email, user.id, client_address())
-            return redirect(safe_next(form.next.data) or url_for("customers.search"), 303)
+            login_user(result.user)
+            start_session(result.user)
+            response = redirect(safe_next(form.next.data) or url_for("customers.search"), 303)
+            remember_device(response, result.user.id)
+            return response
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
 
 
-@bp.errorhandler(429)
-def too_many(e):
-    """Too many failed sign-ins: say so on the form."""
-    form = LoginForm(next=request.args.get("next", ""))
-    form.email.data = request.form.get("email", "")
-    return render_template(
-        "auth/login.html", form=form, locked="Too many failed sign-ins. Wait a few minutes, then try again."
-    ), 429
+def remember_device(response, user_id: int) -> None:
+    """Give this browser a device cookie for the account (its own allowance of failed sign-ins)."""
+    response.set_cookie(
+        throttle.DEVICE_COOKIE,
+        throttle.new_device_cookie(user_id),
+        max_age=int(throttle.DEVICE_COOKIE_AGE.total_seconds()),
+        path=url_for("auth.login"),
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 @bp.post("/logout")
 def logout():
     """Sign out: this cookie and every other one of this user's stops working."""
     user = db.session.get(StaffUser, current_user.id)
-    user.end_sessions()
+    accounts.signed_out(user)
     db.session.commit()
     log.info("sign-out of user %s", user.id)
     logout_user()
@@ -108,22 +87,32 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        problem = password_problem(form.new.data, user.email)
-        if not verify_password(user.password_hash, form.current.data):
-            form.current.errors.append("That is not your current password.")
-        elif problem:
-            form.new.errors.append(problem)
+        try:
+            accounts.change_own_password(user, form.current.data, form.new.data)
+        except Invalid as e:
+            show_errors(form, e)
         else:
-            user.password_hash = hash_password(form.new.data)
-            user.must_change_password = False
-            user.end_sessions()
             db.session.commit()
             session.clear()
             login_user(user)
             start_session(user)
             flash("Password changed. Your other sessions have been signed out.", "success")
             return redirect(url_for("customers.search"), 303)
-    return render_template("auth/password.html", form=form), 422 if form.errors else 200
+    return render_template("auth/password.html", form=form, hint=LENGTH_HINT), 422 if form.errors else 200
+
+
+@bp.post("/settings/staff/<int:user_id>/password")
+@role_required("owner")
+def reset_staff_password(user_id: int):
+    """Give a colleague a temporary password, shown once; they choose their own at next sign-in."""
+    user = owned_or_404(StaffUser, user_id)
+    try:
+        password = accounts.reset_colleague_password(user, current_user)
+    except Invalid as e:
+        flash(e.message, "error")
+        return redirect(url_for("settings.staff"), 303)
+    db.session.commit()
+    return render_template("auth/temporary_password.html", user=user, password=password)
 
 
 @bp.post("/account/location")

@@ -1,6 +1,7 @@
 """All models, imported here so metadata and migrations see every table."""
 
 from webapp.database import utcnow
+from webapp.models import search_keys  # noqa: F401,E402  (registers the search-key mapper event)
 from webapp.models.audit import AuditEvent
 from webapp.models.booking import Booking
 from webapp.models.buckets import customer_rank_bucket
@@ -13,7 +14,6 @@ from webapp.models.customer import (
     customer_location,
     customer_tag,
 )
-from webapp.models import search_keys  # noqa: F401,E402  (registers the search-key mapper event)
 from webapp.models.merge import (
     CustomerContactHistory,
     CustomerMatchKey,
@@ -21,7 +21,7 @@ from webapp.models.merge import (
     DuplicateCandidate,
     DuplicateScan,
 )
-from webapp.models.staff import StaffUser
+from webapp.models.staff import SignInFailure, StaffUser
 from webapp.models.submission import FormSubmission
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "FormSubmission",
     "Location",
     "MarketingPreference",
+    "SignInFailure",
     "StaffUser",
     "Tag",
     "customer_location",

@@ -3,10 +3,10 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.database import UTCDateTime, utcnow
+from webapp.database import BigId, UTCDateTime, utcnow
 from webapp.extensions import db
 from webapp.models.business import Business, Location
 
@@ -56,3 +56,18 @@ class StaffUser(UserMixin, db.Model):
     def end_sessions(self) -> None:
         """Make every session cookie issued to this user so far useless."""
         self.session_version += 1
+
+
+class SignInFailure(db.Model):
+    """One failed (or not yet checked) sign-in, counted against one key."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (
+        Index("ix_sign_in_failure_key_created", "key", "created_at"),
+        Index("ix_sign_in_failure_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300))
+    attempt: Mapped[int] = mapped_column(BigInteger)  # the attempt's random id: its rows, together
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
