@@ -6,7 +6,7 @@ import click
 from sqlalchemy import func, select
 
 from webapp.bookings import bp
-from webapp.bookings.counters import recount
+from webapp.bookings.counters import recount, rehome_stranded
 from webapp.extensions import db
 from webapp.models import Business
 from webapp.search import deep_pages, tag_lists
@@ -25,6 +25,10 @@ def recount_command(business_name: str | None) -> None:
         )
         if business_id is None:
             raise click.UsageError(f"No business called {business_name!r}.")
+    stranded, seconds = timed(lambda: rehome_stranded(business_id))
+    if stranded:  # said only when found: the survivors' counters are fixed just below
+        plural = "s" if stranded != 1 else ""
+        click.echo(f"Moved {stranded:,} booking{plural} left on merged-away customers to the survivors.")
     wrong, seconds = timed(lambda: recount(business_id=business_id))
     if wrong:
         click.echo(f"Fixed the counters of {wrong:,} customer{'s' if wrong != 1 else ''} in {seconds:.1f} s.")

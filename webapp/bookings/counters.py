@@ -53,7 +53,7 @@ def recount(business_id: int | None = None, customer_ids=None) -> int:
     of their bookings (UPDATE … FROM), the other zeroes customers who have no bookings left. Only
     rows that are wrong are written, so the row counts are the answer.
     """
-    scope = [Customer.merged_into_id.is_(None)]
+    scope = []  # merged-away customers too: a pointer counts nothing (rehome_stranded moves its rows)
     if business_id is not None:
         scope.append(Customer.business_id == business_id)
     if customer_ids is not None:
@@ -89,6 +89,30 @@ def recount(business_id: int | None = None, customer_ids=None) -> int:
     ).rowcount
     db.session.expire_all()
     return with_bookings + without_bookings
+
+
+def rehome_stranded(business_id: int | None = None) -> int:
+    """Move bookings left on merged-away customers to the end of their merge chain; returns how many.
+
+    A row on a merged customer is always wrong (nothing shows it); a booking made while its customer
+    was merged away left one before bookings locked the customer. Caller recounts and commits."""
+    merged = select(Customer.id).where(Customer.merged_into_id.is_not(None))
+    if business_id is not None:
+        merged = merged.where(Customer.business_id == business_id)
+    stranded = select(func.count()).select_from(Booking).where(Booking.customer_id.in_(merged))
+    moved = db.session.scalar(stranded)
+    for _ in range(10 if moved else 0):  # one hop of the chain per UPDATE; chains are short
+        pointer = select(Customer.merged_into_id).where(Customer.id == Booking.customer_id).scalar_subquery()
+        hop = db.session.execute(
+            update(Booking)
+            .where(Booking.customer_id.in_(merged))
+            .values(customer_id=pointer, updated_at=Booking.updated_at)  # a move is not an edit
+            .execution_options(synchronize_session=False)
+        )
+        if not hop.rowcount:
+            break
+    db.session.expire_all()
+    return moved
 
 
 # --- moving the counters with each booking change (the services call these) ---------------------

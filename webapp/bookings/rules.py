@@ -17,8 +17,9 @@ OVERRIDE_LIFETIME = timedelta(minutes=15)  # a picker override is good for the b
 # --- looking things up ---------------------------------------------------------------------------
 
 
-def customer_of(business: Business, customer_id) -> Customer:
-    """The business's live customer with this id, or a rule error on the customer field."""
+def customer_of(business: Business, customer_id, *, merged_ok: bool = False) -> Customer:
+    """The business's live customer with this id (or merged away, when `merged_ok`), or a rule error
+    on the customer field."""
     try:
         cid = customer_id if isinstance(customer_id, uuid.UUID) else uuid.UUID(str(customer_id))
     except (TypeError, ValueError):
@@ -26,7 +27,7 @@ def customer_of(business: Business, customer_id) -> Customer:
     customer = db.session.get(Customer, cid)
     if customer is None or customer.business_id != business.id:
         raise Invalid("customer", "That customer is not in this business's book.")
-    if customer.merged_into_id is not None:
+    if customer.merged_into_id is not None and not merged_ok:
         raise Invalid("customer", "That customer was merged into another record; book the survivor.")
     if customer.anonymized_at is not None:
         raise Invalid("customer", "That customer was anonymized and cannot be booked.")

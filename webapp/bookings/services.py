@@ -24,8 +24,25 @@ from webapp.bookings.rules import (
 from webapp.errors import Invalid
 from webapp.extensions import db
 from webapp.models import Booking, Business, Customer, StaffUser, utcnow
+from webapp.models.locks import lock_customer
 
 STATUS_LABELS = {"booked": "booked", "completed": "completed", "cancelled": "cancelled", "no_show": "no-show"}
+MERGE_HOPS = 10  # a chain of merges longer than this is a loop, not history
+
+
+def bookable_customer(business: Business, customer_id) -> Customer:
+    """The customer to book, its row locked until commit: a merge cannot move their bookings away
+    between our checks and our insert. A record merged away meanwhile (or since the form opened) books
+    its survivor, as the receptionist meant: the booking's customer then differs from the one asked."""
+    customer = customer_of(business, customer_id, merged_ok=True)
+    for _ in range(MERGE_HOPS):
+        locked = lock_customer(customer.id)
+        if locked is None:
+            raise Invalid("customer", "That customer was removed from the book meanwhile.")
+        if locked.merged_into_id is None:
+            break
+        customer = customer_of(business, locked.merged_into_id, merged_ok=True)
+    return customer_of(business, customer.id)  # the rules again, on the locked, committed row
 
 
 def create_booking(
@@ -49,7 +66,7 @@ def create_booking(
     A blacklisted customer needs a manager's `override_reason`, or `override_event_id`: the audit
     event of the override the same manager just made in the calendar picker.
     """
-    customer = customer_of(business, customer_id)
+    customer = bookable_customer(business, customer_id)
     if not override_reason.strip() and override_event_id:
         override_reason = picker_override_reason(customer, actor, override_event_id)
     location = location_of(business, location_id)

@@ -10,7 +10,7 @@ from webapp.bookings import bp, queries, rules, services
 from webapp.bookings.forms import BookingForm
 from webapp.bookings.profile import STATUS_FILTERS, history_page
 from webapp.bookings.times import local_today, to_utc
-from webapp.edge import customer_or_404, customer_url, owned_or_404, safe_next, show_errors
+from webapp.edge import customer_or_404, customer_url, day_arg, owned_or_404, safe_next, show_errors
 from webapp.errors import Invalid
 from webapp.extensions import db
 from webapp.htmx import VARY, page_or_block, wants_fragment
@@ -32,11 +32,8 @@ bp.add_app_template_global(customer_url)
 
 
 def parse_day(raw: str | None) -> date | None:
-    """A YYYY-MM-DD query argument, or None."""
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
+    """A YYYY-MM-DD query argument between 1900 and 2200 (the day page steps a day either way), or None."""
+    return day_arg(raw)
 
 
 @bp.get("/bookings")
@@ -114,7 +111,12 @@ def new():
             show_errors(form, e, aliases=FORM_FIELDS)
         else:
             db.session.commit()
-            flash(f"Booked {customer.display_name}: {booking.service}.", "success")
+            booked = queries.customer_for(booking)
+            if booked.id != customer.id:  # merged away meanwhile: the service booked the survivor
+                flash(
+                    f"{customer.display_name} was merged into {booked.display_name}; the booking is theirs."
+                )
+            flash(f"Booked {booked.display_name}: {booking.service}.", "success")
             back = safe_next(request.args.get("next")) or url_for(
                 "bookings.today", day=form.day.data.isoformat()
             )

@@ -3,7 +3,6 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from webapp import signals
@@ -14,7 +13,8 @@ from webapp.extensions import db
 from webapp.merge import candidates, rows
 from webapp.merge.snapshots import CHOICE_FIELDS, RESTRICTION_FIELDS, snapshot, to_json
 from webapp.models import AuditEvent, Customer, CustomerContactHistory, Location, StaffUser, Tag
-from webapp.models.customer import LEAN, customer_location, customer_tag
+from webapp.models.customer import customer_location, customer_tag
+from webapp.models.locks import lock_customers
 
 # How the preview and the history name the fields a merge may change.
 FIELD_LABELS = {
@@ -133,15 +133,9 @@ def _stricter(source: Customer, target: Customer) -> bool:
 
 
 def lock_pair(source: Customer, target: Customer) -> None:
-    """Lock both rows (PostgreSQL: SELECT … FOR UPDATE, in id order) and reload them as committed."""
-    db.session.execute(
-        select(Customer)
-        .where(Customer.id.in_(sorted([source.id, target.id])))
-        .order_by(Customer.id)
-        .with_for_update()
-        .options(*LEAN)  # the link tables are read by business below, not here
-        .execution_options(populate_existing=True)
-    ).all()
+    """Lock both rows (PostgreSQL: SELECT … FOR UPDATE, in id order; SQLite: the write lock first) and
+    reload them as committed, before reading anything a merge moves."""
+    lock_customers(source.id, target.id)
 
 
 def check_versions(source: Customer, target: Customer, expected: dict | None) -> None:

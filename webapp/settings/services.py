@@ -11,6 +11,7 @@ from webapp.auth.passwords import hash_password, password_problem
 from webapp.errors import Invalid
 from webapp.extensions import db
 from webapp.models import Business, Location, StaffUser
+from webapp.models.locks import lock_business
 from webapp.models.staff import ROLES
 
 
@@ -177,6 +178,13 @@ def change_staff(user: StaffUser, *, role: str, active: bool, actor: StaffUser) 
     if user.id == actor.id and (role != user.role or not active):
         raise Invalid("role", "You cannot change your own role or deactivate yourself.")
     if user.role == "owner" and (role != "owner" or not active):
+        # Owners queue on the business's row, then count: two owners demoting each other at once
+        # would each count the other and leave none. Both rows are reread as committed.
+        lock_business(user.business_id)
+        db.session.refresh(user)
+        db.session.refresh(actor)
+        if actor.role != "owner" or not actor.active:
+            raise Invalid("role", "Your own role was changed meanwhile; only an owner can change colleagues.")
         owners = db.session.scalar(
             select(func.count()).where(
                 StaffUser.business_id == user.business_id,
