@@ -1,9 +1,10 @@
-"""Management commands: create-business, create-user, demo-data (recount lives with bookings)."""
+"""Management commands: create-business, create-user, demo-data, check-phones (recount: bookings)."""
 
 import click
 from flask import Flask
 from sqlalchemy import func, select
 
+from webapp.customers.phone_check import retired_phones
 from webapp.errors import Invalid
 from webapp.extensions import db
 from webapp.models import Business
@@ -16,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_business)
     app.cli.add_command(create_user)
     app.cli.add_command(demo_data)
+    app.cli.add_command(check_phones)
     from webapp import backup
 
     backup.init_app(app)  # backup, restore
@@ -85,3 +87,28 @@ def demo_data(count: int, seed: int, if_empty: bool) -> None:
         f"{result.bookings:,} bookings added in {result.seconds:.1f} s."
     )
     click.echo(f"Sign in at /login as {result.email} with password {result.password}")
+
+
+@click.command("check-phones")
+@click.option("--business", "business_name", default=None, help="Only this business (by name).")
+def check_phones(business_name: str | None) -> None:
+    """List the stored phone numbers the installed phone metadata no longer accepts (per business,
+    customer id and number): they stay as they are until someone edits them."""
+    business_id = None
+    if business_name:
+        business_id = db.session.scalar(
+            select(Business.id).where(func.lower(Business.name) == business_name.lower())
+        )
+        if business_id is None:
+            raise click.UsageError(f"No business called {business_name!r}.")
+    found = 0
+    for row in retired_phones(business_id):
+        found += 1
+        click.echo(f"{row.business}\t{row.customer_id}\t{row.phone}")
+    if found:
+        plural = "s are" if found != 1 else " is"
+        click.echo(
+            f"{found:,} stored number{plural} no longer valid for the phone metadata; edit them when you can."
+        )
+    else:
+        click.echo("Every stored phone number is still valid.")

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from flask import abort, g, url_for
+from flask import abort, g, request, url_for
 from markupsafe import Markup
 from sqlalchemy import Select
 
 from webapp.errors import DomainError, Invalid
 from webapp.extensions import db
+from webapp.text import has_control_characters
 
 M = TypeVar("M")
 
@@ -143,3 +145,46 @@ def show_errors(form, error: DomainError, *, aliases: dict[str, str] | None = No
             form[name].errors = list(form[name].errors or []) + [message]
         else:
             form.form_errors.append(message)
+
+
+# --- values a column can hold ----------------------------------------------------------------------
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2200, 12, 31)
+
+
+def int64(value: Any) -> int:
+    """`int(value)` within a 64-bit column's range; ValueError otherwise (a `coerce` for int fields)."""
+    if isinstance(value, bool):
+        raise ValueError("not a number")
+    number = value if isinstance(value, int) else int(str(value).strip())
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise ValueError("out of range")
+    return number
+
+
+def day_arg(raw: Any, earliest: date = EARLIEST_DAY, latest: date = LATEST_DAY) -> date | None:
+    """A YYYY-MM-DD query argument between `earliest` and `latest`, or None (absent, malformed, out of
+    range: a day page for year 1 or 9999 would step past the calendar's ends)."""
+    if not isinstance(raw, str) or len(raw) != 10:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return day if earliest <= day <= latest else None
+
+
+def refuse_control_characters():
+    """Before every request: a query string (or a form field's name) with a NUL or another control
+    character is a 400 page. Form values are checked by the forms (`webapp.forms`), on their field."""
+    names_and_values = [item for pair in request.args.items(multi=True) for item in pair]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        names_and_values.extend(request.form.keys())
+    if any(has_control_characters(text) for text in names_and_values):
+        abort(400)
+
+
+def init_app(app) -> None:
+    """Install the request guard (before the access check: it concerns anonymous requests too)."""
+    app.before_request(refuse_control_characters)

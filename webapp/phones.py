@@ -40,6 +40,35 @@ def normalize_phone(raw: str | None, region: str, field: str = "phone") -> str |
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def normalize_changed_phone(
+    raw: str | None, region: str, stored: str | None, field: str = "phone"
+) -> str | None:
+    """`normalize_phone` for an edit: the number already stored is kept as it is when the typed one is
+    the same number (read leniently), even if newer metadata no longer calls it valid (07911 9xxxxx):
+    a number is re-checked only when someone changes it."""
+    if stored and same_number(raw, stored, region):
+        return stored
+    return normalize_phone(raw, region, field)
+
+
+def same_number(raw: str | None, stored: str, region: str) -> bool:
+    """True when `raw`, however formatted, is the stored E.164 number (no validity check)."""
+    value = (raw or "").strip()
+    if not value or len(value) > MAX_PHONE_INPUT:
+        return False
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == stored
+
+
+def stored_number_is_valid(e164: str) -> bool:
+    """Whether the current metadata still accepts a stored number (`flask check-phones`)."""
+    number = stored_number(e164)
+    return number is not None and phonenumbers.is_valid_number(number)
+
+
 def e164_or_none(raw: str | None, region: str) -> str | None:
     """`normalize_phone`, with None instead of an error: for looking a number up as it is being typed
     (every stored phone passed `normalize_phone`, so a number it rejects matches nothing anyway)."""

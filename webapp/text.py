@@ -4,8 +4,12 @@ Pure string functions (the standard library only), so models, search, the rules 
 read a name the same way: "Zoë O'Brien" -> "zoe obrien", "Đorđe" -> "dorde", "Анна" -> "анна".
 """
 
+import re
 import unicodedata
 
+# C0 controls and DEL except tab, line feed and carriage return: PostgreSQL cannot store a NUL in text
+# (psycopg raises DataError) and SQLite would store it silently; none of them belongs in a name or a note.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Letters NFKD does not take apart.
 FOLD_EXTRA = str.maketrans(
     {"ø": "o", "đ": "d", "ł": "l", "æ": "ae", "œ": "oe", "þ": "th", "ð": "d", "ı": "i", "ħ": "h"}
@@ -14,6 +18,11 @@ APOSTROPHES = "'’`´"
 # Sorts after every character a folded key holds: [prefix, prefix + TOP) is a prefix range, and TOP
 # alone lies above every key (`fold` keeps letters, digits and spaces only).
 TOP = "\U0010ffff"
+
+
+def has_control_characters(value: object) -> bool:
+    """True for a string holding a NUL or another control character no text column should hold."""
+    return isinstance(value, str) and CONTROL_CHARACTERS.search(value) is not None
 
 
 def strip_accents(text: str) -> str:

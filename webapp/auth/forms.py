@@ -1,19 +1,22 @@
 """Sign-in and password forms."""
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from webapp.edge import int64
+from webapp.forms import Form
 
-class LoginForm(FlaskForm):
+
+class LoginForm(Form):
     """Email and password."""
 
     email = EmailField("Email", validators=[DataRequired("Enter your email."), Length(max=255)])
     password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=256)])
     next = HiddenField()
+    not_stored = ("next",)
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     """A staff member sets their own password."""
 
     current = PasswordField("Current password", validators=[DataRequired("Enter your current password.")])
@@ -23,7 +26,7 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class SwitchLocationForm(FlaskForm):
+class SwitchLocationForm(Form):
     """The header's location switcher."""
 
-    location_id = SelectField("Location", coerce=int)
+    location_id = SelectField("Location", coerce=int64)

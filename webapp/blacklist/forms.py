@@ -1,13 +1,13 @@
 """Blacklist forms: restrict, lift, review."""
 
-from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectChoice, TextAreaField
+from wtforms import RadioField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from webapp.blacklist.services import REASON_MAX
+from webapp.forms import BoundedDateField, Form
 
 
-class BlacklistForm(FlaskForm):
+class BlacklistForm(Form):
     """Blacklist (block) or flag (warn) a customer, with a reason staff only see."""
 
     reason = TextAreaField(
@@ -22,10 +22,10 @@ class BlacklistForm(FlaskForm):
         ],
         default="block",
     )
-    expires_on = DateField("Lapses on (optional)", validators=[Optional()])
+    expires_on = BoundedDateField("Lapses on (optional)", validators=[Optional()])
 
 
-class LiftForm(FlaskForm):
+class LiftForm(Form):
     """Remove a restriction; the reason goes into the audit history."""
 
     reason = TextAreaField(
@@ -34,7 +34,7 @@ class LiftForm(FlaskForm):
     )
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     """Mark a restriction as reviewed and kept."""
 
     note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=REASON_MAX)])

@@ -3,11 +3,8 @@
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DecimalField,
     HiddenField,
     SelectField,
     StringField,
@@ -17,6 +14,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from webapp.bookings.times import zone
+from webapp.edge import int64
+from webapp.forms import BoundedDateField, Form, MoneyField
 
 
 def two_places(form, field) -> None:
@@ -25,19 +24,19 @@ def two_places(form, field) -> None:
         raise ValidationError("Use at most two decimal places.")
 
 
-class BookingForm(FlaskForm):
+class BookingForm(Form):
     """A new booking: who, where, what, when (on the business's clock) and how much."""
 
     customer_id = HiddenField("Customer", validators=[DataRequired("Choose a customer.")])
-    location_id = SelectField("Location", coerce=int, validate_choice=False)
+    location_id = SelectField("Location", coerce=int64, validate_choice=False)
     service = StringField(
         "Service", validators=[DataRequired("Say what the booking is for."), Length(max=200)]
     )
     staff_name = StringField("Staff", validators=[Optional(), Length(max=120)])
-    day = DateField("Date", validators=[InputRequired("Choose a date.")])
+    day = BoundedDateField("Date", validators=[InputRequired("Choose a date.")])
     start_time = TimeField("Start", validators=[InputRequired("Enter a start time.")])
     end_time = TimeField("End", validators=[InputRequired("Enter an end time.")])
-    price = DecimalField(
+    price = MoneyField(
         "Price",
         places=2,
         validators=[InputRequired("Enter a price (0 if free)."), two_places],

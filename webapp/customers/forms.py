@@ -1,8 +1,8 @@
 """Customer forms: they check shape (lengths, a real date); the rules live in services."""
 
-from flask_wtf import FlaskForm
+from datetime import date
+
 from wtforms import (
-    DateField,
     EmailField,
     Field,
     HiddenField,
@@ -16,6 +16,8 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from webapp.edge import int64
+from webapp.forms import BoundedDateField, Form, HiddenIntegerField
 from webapp.models.customer import SOURCES
 
 SOURCE_LABELS = {
@@ -49,7 +51,7 @@ class IdListField(Field):
         self.data = []
         for raw in valuelist:
             try:
-                self.data.append(int(raw))
+                self.data.append(int64(raw))
             except ValueError:
                 self.data.append(raw)  # kept so the service names it as unknown
                 self.process_errors.append("Choose from the list; that value is not one of them.")
@@ -63,7 +65,7 @@ class IdListField(Field):
             yield value, label, value in (self.data or []), color
 
 
-class BirthDateField(DateField):
+class BirthDateField(BoundedDateField):
     """A date input whose error says what is expected."""
 
     def process_formdata(self, valuelist):
@@ -74,7 +76,7 @@ class BirthDateField(DateField):
             raise ValueError("Give a real date, e.g. 1985-04-23 (year, month, day).") from None
 
 
-class CustomerForm(FlaskForm):
+class CustomerForm(Form):
     """Every field of a customer record."""
 
     first_name = StringField("First name", validators=[too_long(255, "the first name")])
@@ -86,6 +88,7 @@ class CustomerForm(FlaskForm):
         validators=[Optional()],
         format="%Y-%m-%d",
         render_kw={"min": "1900-01-01"},
+        earliest=date.min,  # the service says "not before 1900"; the field only refuses year 9999
     )
     company = StringField("Company", validators=[too_long(255, "the company")])
     address = TextAreaField("Address", validators=[too_long(1000, "the address")], render_kw={"rows": 2})
@@ -97,8 +100,10 @@ class CustomerForm(FlaskForm):
     tag_ids = IdListField("Tags")
     location_ids = IdListField("Locations")
     dummy_label = StringField("Placeholder label", validators=[too_long(80, "the label")])
-    version = HiddenField()
-    form_token = HiddenField()
+    version = HiddenIntegerField()
+    form_token = HiddenField(
+        validators=[Length(max=64, message="This form is out of date. Reload the page.")]
+    )
 
     def __init__(self, *args, tags=(), locations=(), preferences=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,6 +5,7 @@ audit events; the caller commits. Broken rules raise the typed errors of `webapp
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from webapp import signals
@@ -37,7 +38,9 @@ from webapp.database import utcnow
 from webapp.errors import Conflict, ContactTaken, Invalid, PossibleDuplicate
 from webapp.extensions import db
 from webapp.models import Business, Customer, Location, StaffUser, Tag, customer_location, customer_tag
-from webapp.phones import normalize_phone
+from webapp.models.locks import savepoint
+from webapp.phones import normalize_changed_phone, normalize_phone
+from webapp.text import has_control_characters
 
 __all__ = [
     "FIELDS",
@@ -79,7 +82,7 @@ def check_customer(
 ) -> dict:
     """Clean every given field and check every rule; returns the clean values. Raises Invalid with all
     problems at once, or ContactTaken (the problems, and who has the email or phone) when one is taken."""
-    clean, problems = clean_fields(business, data)
+    clean, problems = clean_fields(business, data, stored_phone=customer.phone if customer else None)
     owners = taken_contacts(business.id, clean, problems, customer)
     if full:
         problems.update(missing_fields(clean, problems, customer))
@@ -90,12 +93,13 @@ def check_customer(
     return clean
 
 
-def clean_fields(business: Business, data: dict) -> tuple[dict, dict]:
-    """Each given field's clean value, and {field: message} for those that break their rule."""
+def clean_fields(business: Business, data: dict, stored_phone: str | None = None) -> tuple[dict, dict]:
+    """Each given field's clean value, and {field: message} for those that break their rule. The phone
+    already stored (an edit's) is kept when unchanged, whatever newer phone metadata says of it."""
     bid, region = business.id, business.phone_region
     rules = {f: (lambda v, f=f: check_text(f, v)) for f in TEXT_FIELDS} | {
         "email": check_email,
-        "phone": lambda v: normalize_phone(v, region),
+        "phone": lambda v: normalize_changed_phone(v, region, stored_phone),
         "date_of_birth": lambda v: check_birth_date(v, business),
         "source": check_source,
         "dummy_label": check_label,
@@ -107,6 +111,9 @@ def clean_fields(business: Business, data: dict) -> tuple[dict, dict]:
     problems: dict = {}
     for field, rule in rules.items():
         if field in data:
+            if has_control_characters(data[field]):  # the API and the picker post here without a form
+                problems[field] = "Remove the control character (such as a NUL byte) from this field."
+                continue
             try:
                 clean[field] = rule(data[field])
             except Invalid as e:
@@ -209,8 +216,12 @@ def insert_customer(business: Business, actor: StaffUser | None, clean: dict, **
     """Add a customer from checked values, with its links, consents and a `customer.created` event."""
     customer = Customer(business_id=business.id, **flags)
     apply_values(customer, clean)
-    db.session.add(customer)
-    db.session.flush()
+    try:
+        with savepoint():  # the unique indexes decide a race the checks above cannot see
+            db.session.add(customer)
+            db.session.flush()
+    except IntegrityError:
+        raise taken_error(business.id, clean) from None
     replace_links(customer, customer_tag, "tag_id", [], clean.get("tag_ids", []))
     replace_links(customer, customer_location, "location_id", [], clean.get("location_ids", []))
     event = {f: jsonable(clean[f]) for f in FIELDS if clean.get(f)}
@@ -225,6 +236,15 @@ def insert_customer(business: Business, actor: StaffUser | None, clean: dict, **
         write_consents(customer, clean["consents"], actor)
     db.session.flush()
     return customer
+
+
+def taken_error(business_id: int, clean: dict) -> Invalid:
+    """Someone saved the same email or phone at the same moment: say who, as the check would have."""
+    problems: dict = {}
+    owners = taken_contacts(business_id, clean, problems, None)
+    if not owners:  # another unique rule: nothing to name, but still not a 500
+        return Invalid(None, "Someone saved a customer with these details at the same moment; try again.")
+    return ContactTaken(problems, owners)
 
 
 # --- editing -------------------------------------------------------------------------------------

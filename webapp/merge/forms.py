@@ -1,14 +1,14 @@
 """Merge forms: a choice per field, and the small action forms (dismiss, undo, refresh)."""
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectChoice
 
+from webapp.forms import Form, HiddenIntegerField
 from webapp.merge.snapshots import CHOICE_FIELDS
 
 SIDES = [SelectChoice("target", "Survivor"), SelectChoice("source", "Duplicate")]
 
 
-class MergeForm(FlaskForm):
+class MergeForm(Form):
     """Which side's value the survivor keeps, per field; the versions the manager saw."""
 
     notes = RadioField(
@@ -20,8 +20,8 @@ class MergeForm(FlaskForm):
         ],
         default="join",
     )
-    source_version = HiddenField()
-    target_version = HiddenField()
+    source_version = HiddenIntegerField()
+    target_version = HiddenIntegerField()
 
     def choices(self) -> dict:
         """field -> "source" | "target" (or the notes choice)."""
@@ -36,12 +36,12 @@ for _name, _label in CHOICE_FIELDS:
     setattr(MergeForm, _name, RadioField(_label, choices=SIDES, default="target"))
 
 
-class PairForm(FlaskForm):
+class PairForm(Form):
     """Two customers (for "Not a duplicate")."""
 
     a = HiddenField()
     b = HiddenField()
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button with only the CSRF token (undo, refresh)."""

@@ -6,6 +6,7 @@ from webapp.audit import record
 from webapp.errors import Invalid, NotFound
 from webapp.extensions import db
 from webapp.models import AuditEvent, Customer, StaffUser
+from webapp.text import has_control_characters
 
 OVERRIDE = "customer.blacklist_override"
 MAX_REASON = 500
@@ -23,6 +24,8 @@ def override_blacklist(customer: Customer, actor: StaffUser, reason: str | None)
     Raises NotFound for a customer who cannot be picked, Invalid without a reason."""
     if pickable(customer) is None:
         raise NotFound()
+    if has_control_characters(reason):
+        raise Invalid("override_reason", "Remove the control character (such as a NUL byte) from the reason.")
     reason = (reason or "").strip()[:MAX_REASON]
     if not reason:
         raise Invalid("override_reason", "Say why this customer may be booked despite the blacklist.")

@@ -1,10 +1,8 @@
 """Settings forms (shape only; services check the rules)."""
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
-    IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -12,11 +10,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange
 
+from webapp.forms import BoundedIntegerField, Form
 from webapp.models.staff import ROLE_LABELS
 from webapp.settings.named_lists import COLORS, PREFERENCE_NAME_MAX, TAG_NAME_MAX
 
 
-class BusinessForm(FlaskForm):
+class BusinessForm(Form):
     """The business's details."""
 
     name = StringField(
@@ -27,16 +26,16 @@ class BusinessForm(FlaskForm):
         "Phone region", validators=[DataRequired("Enter a country code."), Length(2, 2)]
     )
     currency = StringField("Currency", validators=[DataRequired("Enter a currency code."), Length(3, 3)])
-    points_per_unit = IntegerField(
+    points_per_unit = BoundedIntegerField(
         "Points earned per currency unit",
         validators=[NumberRange(0, 1000, "Use a whole number from 0 to 1,000.")],
     )
-    point_value_minor = IntegerField(
+    point_value_minor = BoundedIntegerField(
         "Value of one point (minor units)", validators=[NumberRange(0, 100000, "Use a whole number from 0.")]
     )
 
 
-class LocationForm(FlaskForm):
+class LocationForm(Form):
     """Add or rename a location."""
 
     name = StringField(
@@ -44,7 +43,7 @@ class LocationForm(FlaskForm):
     )
 
 
-class StaffForm(FlaskForm):
+class StaffForm(Form):
     """Add a staff member."""
 
     name = StringField("Name", validators=[DataRequired("Enter their name."), Length(max=120)])
@@ -64,14 +63,14 @@ class StaffForm(FlaskForm):
     )
 
 
-class StaffChangeForm(FlaskForm):
+class StaffChangeForm(Form):
     """Change a staff member's role or active flag."""
 
     role = SelectField("Role", choices=[SelectChoice(v, label) for v, label in ROLE_LABELS.items()])
     active = BooleanField("Active")
 
 
-class TagForm(FlaskForm):
+class TagForm(Form):
     """A tag's name and colour."""
 
     name = StringField(
@@ -80,7 +79,7 @@ class TagForm(FlaskForm):
     color = SelectField("Colour", choices=[SelectChoice(c, c.title()) for c in COLORS], default="grey")
 
 
-class PreferenceForm(FlaskForm):
+class PreferenceForm(Form):
     """A marketing preference's name."""
 
     name = StringField(
