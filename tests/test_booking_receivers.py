@@ -64,3 +64,14 @@ def test_merge_transfer_and_undo_announce_themselves(make_customer, make_booking
             signal.disconnect(receiver)
     db.session.commit()
     assert heard == [("merged", a.id, b.id), ("undone", a.id, b.id), ("transferred", a.id, c.id)]
+
+
+def test_anonymizing_forgets_booking_notes_and_keeps_the_figures(manager, make_customer, make_booking):
+    from webapp.customers.erasure import anonymize
+
+    customer = make_customer(first_name="Nora", email="nora@example.com")
+    booking = make_booking(customer, notes="Allergic to latex", price=4500)
+    anonymize(customer, manager)
+    db.session.commit()
+    db.session.refresh(booking)
+    assert booking.notes == "" and booking.price == 4500 and booking.service

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from flask import g
 from sqlalchemy import select
 
+from webapp.customers.erasure import REDACTED
 from webapp.customers.fields import business_today
 from webapp.extensions import db
 from webapp.models import AuditEvent, Customer, MarketingPreference
@@ -79,6 +80,7 @@ def profile_details(customer: Customer, args) -> dict:
         "history_page": page,
         "history_has_next": has_next,
         "action_labels": ACTION_LABELS,
+        "redacted": REDACTED,  # the history shows only the names of fields whose values were removed
         "consents": consent_rows(customer),
         "birthday": birthday_soon(customer, today),
         "today": today,

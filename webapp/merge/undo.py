@@ -38,12 +38,16 @@ def why_not_undoable(event: AuditEvent, source: Customer | None, target: Custome
         return "One of the two customers has since been deleted, so there is nothing to restore."
     if source.merged_into_id is None:
         return f"This merge was already undone: {source.display_name} is a customer of their own again."
+    for who, c in (("The survivor", target), ("The duplicate", source)):
+        if c.anonymized_at is not None:  # their snapshots were redacted: nothing left to restore
+            return (
+                f"{who} was anonymized on {c.anonymized_at:%-d %b %Y}: the details this undo would "
+                "restore were wiped for good, so the merge cannot be undone."
+            )
     if source.merged_into_id != target.id:
         return f"{event.changes.get('source_name')} was later merged into another customer; undo that first."
     if target.merged_into_id is not None:
         return f"{target.display_name} has since been merged into another customer; undo that merge first."
-    if target.anonymized_at is not None or source.anonymized_at is not None:
-        return "One of the two customers has since been anonymized; their details cannot come back."
     if utcnow() > undo_deadline(event):
         return (
             f"Merges can be undone for {UNDO_DAYS} days; this one was on {event.created_at:%-d %b %Y} "
