@@ -202,7 +202,7 @@ def test_stats_api_blacklisted_and_404(login_as, make_business, make_customer):
     assert body["is_blacklisted"] is True and body["blacklist_reason"] == "Unpaid bill."
     stranger = make_customer(business_=make_business("Elsewhere"))
     r = client.get(f"/api/v1/merchant/customers/{stranger.id}/stats")
-    assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
+    assert r.status_code == 404 and r.get_json()["code"] == "not_found"  # problem+json (RFC 9457)
 
 
 def test_stats_api_needs_sign_in(client, make_customer):

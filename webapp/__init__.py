@@ -103,8 +103,9 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from webapp import error_pages, formatting, security
+    from webapp import edge, error_pages, formatting, security
 
+    edge.init_app(app)  # before security's access check: a bad query string is refused signed in or not
     security.init_app(app)
     error_pages.init_app(app)
     formatting.init_app(app)
@@ -130,6 +131,8 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (auth, customers, bookings, blacklist, merge, picker, settings, api):
         app.register_blueprint(module.bp)
+    app.register_blueprint(api.docs_bp)  # /api/v1/openapi.json, /api/docs
+    app.register_blueprint(api.keys_bp)  # /settings/api-keys, `flask create-api-key`
 
 
 def register_cli(app: Flask) -> None:

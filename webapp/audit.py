@@ -1,5 +1,7 @@
 """Record audit events for sensitive changes."""
 
+from flask import g, has_app_context
+
 from webapp.extensions import db
 from webapp.models import AuditEvent, Customer, StaffUser
 
@@ -14,6 +16,9 @@ def record(
     **changes,
 ) -> AuditEvent:
     """Add an audit event (`changes` must be JSON-serialisable). Caller commits."""
+    key = g.get("api_key") if has_app_context() and actor is None else None
+    if key is not None and actor_label is None:  # a write made through an API key: the key is the actor
+        actor_label = key.label
     if business_id is None:
         business_id = customer.business_id if customer is not None else actor.business_id
     event = AuditEvent(

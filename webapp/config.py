@@ -18,6 +18,11 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
+    # The IETF RateLimit header names (the API's limits per key; webapp/api/conventions.py).
+    RATELIMIT_HEADER_LIMIT = "RateLimit-Limit"
+    RATELIMIT_HEADER_REMAINING = "RateLimit-Remaining"
+    RATELIMIT_HEADER_RESET = "RateLimit-Reset"
+    API_RATE_LIMIT = "600/minute"
     LOGIN_RATE_PER_ACCOUNT = "5 per 5 minutes"
     LOGIN_RATE_PER_ADDRESS = "60 per 5 minutes"
     HTMX_URL = HTMX_URL

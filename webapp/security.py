@@ -1,17 +1,21 @@
 """Who may see what: sign-in required everywhere, role checks, session lifetime and security headers."""
 
 import time
+from datetime import timedelta
 from functools import wraps
 
 from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from sqlalchemy import bindparam, select
 
+from webapp.database import utcnow
 from webapp.extensions import db, login_manager
-from webapp.models import StaffUser
+from webapp.models import ApiKey, StaffUser
+from webapp.models.api import split_key
+from webapp.models.staff import ROLES
 
 # Endpoints an anonymous visitor may reach. Everything else needs a signed-in user.
-PUBLIC_ENDPOINTS = {"auth.login", "auth.healthz", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.healthz", "static", "api_docs.openapi_json", "api_docs.docs"}
 # Endpoints a user who must change their password may still reach.
 PASSWORD_CHANGE_ENDPOINTS = {"auth.change_password", "auth.logout", "static", "auth.healthz"}
 
@@ -38,6 +42,52 @@ def min_role_of(endpoint: str) -> str | None:
     return getattr(view, "min_role", "receptionist")
 
 
+# An API key's access level passes the same checks as this staff role; a `read` key only on safe methods.
+KEY_ROLES = {"read": "receptionist", "desk": "receptionist", "manager": "manager"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+KEY_BY_PREFIX = select(ApiKey).where(ApiKey.prefix == bindparam("prefix"))
+LAST_USED_EVERY = timedelta(minutes=5)  # `last_used_at` is written at most this often, not per request
+
+
+def role_allows(role: str, need: str | None, method: str = "GET", *, read_only: bool = False) -> bool:
+    """The one permission check for staff and keys: `role` ranks at or above `need` (and a read-only
+    principal asks with a safe method)."""
+    if need is None:
+        return True
+    if read_only and method not in SAFE_METHODS:
+        return False
+    return ROLES.index(role) >= ROLES.index(need)
+
+
+def authenticate_key(header: str) -> ApiKey | None:
+    """The live key an `Authorization: Bearer fd_<prefix>_<secret>` header names, or None: one indexed
+    lookup by prefix, then the digest compared in constant time."""
+    scheme, _, raw = header.partition(" ")
+    parts = split_key(raw.strip()) if scheme.lower() == "bearer" else None
+    if parts is None:
+        return None
+    key = db.session.scalar(KEY_BY_PREFIX, {"prefix": parts[0]})
+    if key is None or key.revoked_at is not None or not key.matches(parts[1], current_app.secret_key):
+        return None
+    now = utcnow()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_EVERY:
+        key.last_used_at = now
+        db.session.commit()
+    return key
+
+
+def check_key_access(endpoint: str):
+    """An API request with a key: 401 for a bad key, 403 when its level is below the endpoint's."""
+    key = authenticate_key(request.headers["Authorization"])
+    if key is None:
+        abort(401)
+    need = min_role_of(endpoint)
+    if not role_allows(KEY_ROLES[key.access], need, request.method, read_only=key.access == "read"):
+        abort(403)
+    g.api_key, g.business = key, key.business
+    return None
+
+
 # Built once: every request loads its user, and a statement reused keeps SQLAlchemy's cache key ready.
 USER_BY_ID = select(StaffUser).where(StaffUser.id == bindparam("uid"))
 
@@ -60,7 +110,7 @@ def load_user(user_id: str) -> StaffUser | None:
 def unauthorized():
     """Send an anonymous visitor to sign in; htmx requests redirect the whole page."""
     if request.path.startswith("/api/"):
-        return {"error": {"code": "unauthorized", "message": "Sign in or send an API key."}}, 401
+        abort(401)  # problem+json (webapp/error_pages.py)
     target = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
     if request.headers.get("HX-Request") == "true":
         return "", 401, {"HX-Redirect": target}
@@ -72,6 +122,8 @@ def check_access():
     endpoint = request.endpoint
     if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
         return None
+    if request.path.startswith("/api/") and request.headers.get("Authorization"):
+        return check_key_access(endpoint)
     if current_user.is_authenticated and session_expired():
         logout_user()
         session.clear()
@@ -79,8 +131,10 @@ def check_access():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        if request.path.startswith("/api/"):
+            abort(403)  # the API answers problem+json, never a redirect to a page
         return redirect(url_for("auth.change_password"), 303)
-    if not current_user.has_role(min_role_of(endpoint)):
+    if not role_allows(current_user.role, min_role_of(endpoint), request.method):
         abort(403)
     g.business = current_user.business
     return None

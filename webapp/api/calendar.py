@@ -2,13 +2,18 @@
 
 from flask import g, request
 
-from webapp.api import bp
+from webapp.api.registry import operation
 from webapp.search import read_criteria, search_customers
 
 TOP = 10
 
 
-@bp.get("/calendar/customers")
+@operation(
+    "GET",
+    "/calendar/customers",
+    summary="The picker's matches for the booking calendar",
+    tag="calendar",
+)
 def calendar_customers():
     """The best matches for `q` (top 10, or `limit` up to 50), with what the calendar shows on a row."""
     criteria = read_criteria(request.args, g.business.timezone, default_limit=TOP)

@@ -2,7 +2,7 @@
 
 from flask import request
 
-from webapp.api import bp
+from webapp.api.registry import operation
 from webapp.bookings.profile import STATUS_FILTERS, count_upcoming, history_page
 from webapp.edge import customer_or_404
 from webapp.models import Booking, Customer, utcnow
@@ -51,7 +51,13 @@ def booking_fields(b: Booking) -> dict:
     }
 
 
-@bp.get("/customers/<uuid:customer_id>/stats")
+@operation(
+    "GET",
+    "/customers/<uuid:customer_id>/stats",
+    summary="A customer's statistics and booking history",
+    tag="customers",
+    errors=(404,),
+)
 def customer_stats(customer_id):
     """The customer's fields, flags, counters, live upcoming count and a page of booking history."""
     customer = customer_or_404(customer_id)

@@ -2,6 +2,7 @@
 
 from webapp.database import utcnow
 from webapp.models import search_keys  # noqa: F401,E402  (registers the search-key mapper event)
+from webapp.models.api import ApiKey, IdempotencyRecord
 from webapp.models.audit import AuditEvent
 from webapp.models.booking import Booking
 from webapp.models.buckets import customer_rank_bucket
@@ -25,6 +26,7 @@ from webapp.models.staff import SignInFailure, StaffUser
 from webapp.models.submission import FormSubmission
 
 __all__ = [
+    "ApiKey",
     "AuditEvent",
     "Booking",
     "Business",
@@ -36,6 +38,7 @@ __all__ = [
     "DuplicateCandidate",
     "DuplicateScan",
     "FormSubmission",
+    "IdempotencyRecord",
     "Location",
     "MarketingPreference",
     "SignInFailure",

@@ -19,6 +19,8 @@ class Booking(db.Model):
 
     __table_args__ = (
         Index("ix_booking_business_customer_start", "business_id", "customer_id", "starts_at"),
+        # The API's booking_date filter: who had a booking starting in a range (migration 0011).
+        Index("ix_booking_business_start_customer", "business_id", "starts_at", "customer_id"),
         Index("ix_booking_business_location_start", "business_id", "location_id", "starts_at"),
         Index("ix_booking_business_customer_status", "business_id", "customer_id", "status", "starts_at"),
         # The blacklist's "suggested for review": no-shows and cancellations in a date range.

@@ -110,6 +110,50 @@ def base_conditions(business, c: Criteria, *, steer: bool = False) -> list:
         if c.consent_changed[1] is not None:
             consent.append(CustomerConsent.changed_at < c.consent_changed[1])
         where.append(linked(business, CustomerConsent, CustomerConsent.customer_id, *consent))
+    where.extend(api_conditions(business, c))
+    return where
+
+
+def within(column, bounds: tuple) -> list:
+    """`column` in [start, end) for the bounds given."""
+    start, end = bounds
+    return ([column >= start] if start is not None else []) + ([column < end] if end is not None else [])
+
+
+def api_conditions(business, c: Criteria) -> list:
+    """The JSON API's filters, each served by an index: customer_location's (business, location),
+    the email and name search keys, booking's (business, starts_at, customer) and customer_consent's
+    (business, preference, opted_in, changed_at)."""
+    where = []
+    if c.locations:
+        where.append(
+            linked(
+                business,
+                customer_location,
+                customer_location.c.customer_id,
+                customer_location.c.business_id == business.id,
+                customer_location.c.location_id.in_(c.locations),
+            )
+        )
+    if c.emails:
+        where.append(Customer.email_normalized.in_(c.emails))
+    if c.full_name:
+        where.append(Customer.search_name == c.full_name)
+    if any(c.booked):
+        booked = [Booking.business_id == business.id, *within(Booking.starts_at, c.booked)]
+        where.append(linked(business, Booking, Booking.customer_id, *booked))
+    for preferences, opted_in, changed in (
+        (c.opted_in, True, c.opted_in_changed),
+        (c.opted_out, False, c.opted_out_changed),
+    ):
+        if preferences:
+            consent = [
+                CustomerConsent.business_id == business.id,
+                CustomerConsent.preference_id.in_(preferences),
+                CustomerConsent.opted_in.is_(opted_in),
+                *within(CustomerConsent.changed_at, changed),
+            ]
+            where.append(linked(business, CustomerConsent, CustomerConsent.customer_id, *consent))
     return where
 
 

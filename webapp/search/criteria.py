@@ -19,6 +19,9 @@ SORT_ALIASES = {
     "points_balance": "points",
     "bookings": "total_bookings",
     "spent": "total_spent",
+    "created_date": "created",  # the restaurant API's names
+    "last_updated": "updated",
+    "loyalty_points": "points",
 }
 MONTHS = ("January February March April May June July August September October November December").split()
 YES = {"1", "true", "yes", "on", "only"}
@@ -43,6 +46,16 @@ class Filters:
     consent_preference: int | None = None
     consent: str = "in"
     consent_changed: tuple = (None, None)
+    # The JSON API's filters (the restaurant API's): any of these locations, emails (normalized), one
+    # full name (folded, exact), a booking starting in a range, opted in / out of any of some preferences.
+    locations: list[int] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    full_name: str = ""
+    booked: tuple = (None, None)
+    opted_in: list[int] = field(default_factory=list)
+    opted_in_changed: tuple = (None, None)
+    opted_out: list[int] = field(default_factory=list)
+    opted_out_changed: tuple = (None, None)
     today: date = field(default_factory=date.today)
 
     @property
@@ -57,6 +70,12 @@ class Filters:
             or any(self.created + self.updated + self.last_visit)
             or self.upcoming is not None
             or self.consent_preference
+            or self.locations
+            or self.emails
+            or self.full_name
+            or any(self.booked)
+            or self.opted_in
+            or self.opted_out
         )
 
 

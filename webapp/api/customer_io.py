@@ -1,0 +1,122 @@
+"""Customers in and out of the API: a body to the services' data, a record to its representation, the
+list's query to search Filters. The rules stay in webapp/customers/services.py."""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from webapp.api import schemas
+from webapp.customers.fields import FIELDS, normalize_email
+from webapp.extensions import db
+from webapp.models import Business, Customer, StaffUser, Tag
+from webapp.search import Filters
+from webapp.settings.named_lists import create_tag
+from webapp.text import fold
+
+
+def representation(c: Customer) -> schemas.Customer:
+    """The customer as the API shows it (tags, locations and consents loaded by the caller or lazily)."""
+    return schemas.Customer(
+        id=c.id,
+        first_name=c.first_name,
+        last_name=c.last_name,
+        full_name=c.full_name,
+        email=c.email,
+        phone=c.phone,
+        date_of_birth=c.date_of_birth,
+        company=c.company,
+        address=c.address,
+        notes=c.notes,
+        tags=[t.name for t in c.tags],
+        source=c.source,
+        status="active",
+        avatar_url=None,
+        custom_field_value=c.custom_field_value,
+        location_ids=[loc.id for loc in c.locations],
+        marketing_preferences={str(k.preference_id): k.opted_in for k in c.consents},
+        is_dummy=c.is_dummy,
+        is_blacklisted=c.is_blacklisted,
+        blacklist_reason=c.blacklist_reason if c.restriction else "",
+        blacklist_level=c.restriction,
+        total_bookings=c.total_bookings,
+        total_cancellations=c.cancellations_by_customer,
+        no_shows=c.no_shows,
+        loyalty_points=c.points_balance,
+        total_spent=c.total_spent,
+        total_orders=0,  # sales come with the point-of-sale issue
+        ledger_balance=0,
+        cards=[],
+        created_at=c.created_at,
+        updated_at=c.updated_at,
+        version=c.version,
+    )
+
+
+def service_data(business: Business, body: schemas.CustomerWrite, actor: StaffUser | None) -> dict:
+    """The services' data dict from the fields the body gave (names split, tags by name, consents)."""
+    given = body.model_fields_set
+    data = {f: getattr(body, f) for f in FIELDS if f in given}
+    if "name" in given and not given & {"first_name", "last_name"}:
+        first, _, last = (body.name or "").strip().partition(" ")
+        data["first_name"], data["last_name"] = first, last.strip()
+    for f in ("first_name", "last_name", "company", "address", "notes", "custom_field_value"):
+        if f in data and data[f] is None:
+            data[f] = ""
+    if "tags" in given:
+        data["tag_ids"] = [t.id for t in tags_named(business, body.tags or [], actor)]
+    if "location_ids" in given:
+        data["location_ids"] = body.location_ids or []
+    consents = {int(k) if k.isdigit() else k: v for k, v in (body.marketing_preferences or {}).items()}
+    consents.update({i: True for i in body.marketing_preference_ids or []})
+    if consents:
+        data["consents"] = consents
+    return data
+
+
+def tags_named(business: Business, names: list[str], actor: StaffUser | None) -> list[Tag]:
+    """The business's tags with these names (any case), creating those it does not have yet."""
+    wanted = {" ".join(n.split()).casefold(): " ".join(n.split()) for n in names if n.strip()}
+    found = db.session.scalars(
+        select(Tag).where(Tag.business_id == business.id, func.lower(Tag.name).in_(list(wanted)))
+    ).all()
+    have = {t.name.casefold(): t for t in found}
+    created = [create_tag(business, name, "grey", actor) for key, name in wanted.items() if key not in have]
+    return [*have.values(), *created]
+
+
+def day_bounds(exact: date | None, start: date | None, end: date | None, tz: ZoneInfo) -> tuple:
+    """Inclusive days (one day, or a range) as aware [start, end) bounds in the business's timezone."""
+    start, end = (exact, exact) if exact else (start, end)
+    return (
+        datetime.combine(start, time(), tz) if start else None,
+        datetime.combine(end + timedelta(days=1), time(), tz) if end else None,
+    )
+
+
+def filters(business: Business, q: schemas.CustomerQuery) -> Filters:
+    """The search Filters for the list's query (labels by name; an unknown label matches nobody)."""
+    tz = ZoneInfo(business.timezone or "UTC")
+    tag_ids = []
+    if q.labels:
+        lowered = [label.casefold() for label in q.labels]
+        tag_ids = list(
+            db.session.scalars(
+                select(Tag.id).where(Tag.business_id == business.id, func.lower(Tag.name).in_(lowered))
+            )
+        ) or [0]
+    return Filters(
+        tags=tag_ids,
+        locations=q.associated_venues,
+        birth_months=sorted(set(q.dob_month)),
+        created=day_bounds(q.created_date, q.created_date_from, q.created_date_to, tz),
+        updated=day_bounds(q.last_updated, q.last_updated_from, q.last_updated_to, tz),
+        booked=day_bounds(q.booking_date, q.booking_date_from, q.booking_date_to, tz),
+        emails=[e for e in (normalize_email(x) for x in q.email) if e],
+        full_name=fold(q.full_name or ""),
+        opted_in=q.opted_in,
+        opted_in_changed=day_bounds(q.opted_in_date, q.opted_in_date_from, q.opted_in_date_to, tz),
+        opted_out=q.opted_out,
+        opted_out_changed=day_bounds(q.opted_out_date, q.opted_out_date_from, q.opted_out_date_to, tz),
+        today=datetime.now(tz).date(),
+    )
