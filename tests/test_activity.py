@@ -86,3 +86,13 @@ def test_activity_is_for_owners_and_in_the_settings_nav(login_as):
     assert login_as("manager").get("/settings/activity").status_code == 403
     owner = login_as("owner")
     assert 'href="/settings/activity"' in owner.get("/settings/staff").text
+
+
+def test_settings_is_the_current_section_on_every_settings_page(login_as):
+    client = login_as("owner")
+    for path in ("/settings", "/settings/activity", "/settings/api-keys", "/settings/staff"):
+        html = client.get(path).get_data(as_text=True)
+        assert '<a href="/settings" aria-current="page">Settings</a>' in html, path
+        assert html.count('aria-current="page"') >= 1
+    html = client.get("/customers").get_data(as_text=True)
+    assert '<a href="/customers" aria-current="page">Customers</a>' in html

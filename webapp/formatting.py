@@ -169,18 +169,22 @@ NAV = (
 )
 
 
-def nav_items() -> list[tuple[str, str]]:
-    """The main navigation, limited to the screens that exist and the user's role allows."""
-    from flask import current_app
+def nav_items() -> list[tuple[str, str, bool]]:
+    """The main navigation, limited to the screens that exist and the user's role allows: (label, URL,
+    current). A section is current on every page under its path (`/settings/activity` is Settings,
+    whichever feature serves it)."""
+    from flask import current_app, request, url_for
     from flask_login import current_user
 
     from webapp.security import min_role_of
 
-    return [
-        (label, endpoint)
-        for label, endpoint in NAV
-        if endpoint in current_app.view_functions and current_user.has_role(min_role_of(endpoint))
-    ]
+    items = []
+    for label, endpoint in NAV:
+        if endpoint in current_app.view_functions and current_user.has_role(min_role_of(endpoint)):
+            url = url_for(endpoint)
+            section = "/" + url.strip("/").split("/")[0]
+            items.append((label, url, request.path == section or request.path.startswith(section + "/")))
+    return items
 
 
 def header_locations(business_id: int) -> list:
