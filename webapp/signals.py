@@ -13,8 +13,9 @@ _signals = Namespace()
 #: `email_before`, `phone_before` are the former normalized email and E.164 phone (None if unchanged).
 contact_changed = _signals.signal("customer.contact-changed")
 
-#: A customer was anonymized: sender is the customer (already wiped). Receivers forget what they
-#: keep about the person.
+#: A customer was anonymized: sender is the customer (already wiped). Sent once for the customer and
+#: once for each merged-away record that pointed at it. Receivers forget what they keep about the
+#: person (former contacts, match keys, booking notes, values in merge events).
 customer_anonymized = _signals.signal("customer.anonymized")
 
 #: A customer is about to be deleted for good: sender is the customer. Receivers remove their rows.
