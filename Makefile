@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test bench lint clean browser-deps
+.PHONY: run test bench loadtest lint clean browser-deps
 
 $(BIN)/activate: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -42,6 +42,11 @@ bench: $(BIN)/activate
 	$(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)
 	$(BIN)/python tests/benchmarks/bench_profile.py $(PROFILE_ARGS)
 	$(BIN)/python tests/benchmarks/bench_merge.py $(MERGE_ARGS)
+
+# locust: 50 simulated staff for 5 minutes on each engine (PostgreSQL, then SQLite), 127.0.0.1 only;
+# fails on any error. Shorter: LOADTEST_ARGS="--minutes 1 --users 10 --customers 10000".
+loadtest: $(BIN)/activate
+	$(BIN)/python tests/load/run.py $(LOADTEST_ARGS)
 
 lint: $(BIN)/activate
 	$(BIN)/ruff check webapp tests
