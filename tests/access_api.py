@@ -11,4 +11,9 @@ ACCESS = {
     "api.put_customer": "receptionist",
     "api.patch_customer": "receptionist",
     "api.delete_customer": "receptionist",
+    "api.upsert_customer": "receptionist",
+    "api.transfer_customer": "manager",
+    "api.put_blacklist": "manager",
+    "api.delete_blacklist": "manager",
+    "api.blacklisted_customers": "manager",
 }

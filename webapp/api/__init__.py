@@ -6,4 +6,13 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1/merchant")
 docs_bp = Blueprint("api_docs", __name__)  # /api/v1/openapi.json and /api/docs (public)
 keys_bp = Blueprint("api_keys", __name__, cli_group=None)  # the owner's key screen and `create-api-key`
 
-from webapp.api import calendar, conventions, customers, keys_views, openapi, stats  # noqa: E402,F401
+from webapp.api import (  # noqa: E402,F401
+    actions,
+    blacklist,
+    calendar,
+    conventions,
+    customers,
+    keys_views,
+    openapi,
+    stats,
+)

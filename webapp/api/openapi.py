@@ -56,7 +56,7 @@ def responses(op: Operation) -> dict:
         ok["content"] = {"application/json": {"schema": {"type": "object"}}}
     if op.headers:
         ok["headers"] = {h: {"description": d, "schema": {"type": "string"}} for h, d in op.headers.items()}
-    out = {str(op.status): ok}
+    out = {str(status): ok for status in (op.status, *op.also)}
     problem = {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}
     for status in op.errors:
         out[str(status)] = {"description": MESSAGES.get(status, ("Error",))[0], "content": problem}
@@ -96,7 +96,7 @@ def document(version: str = "1.0.0") -> dict:
             )
         if op.body is not None:
             entry["requestBody"] = {
-                "required": True,
+                "required": op.body_required,
                 "content": {"application/json": {"schema": {"$ref": REF.format(model=op.body.__name__)}}},
             }
         paths.setdefault(op.path, {})[op.method.lower()] = entry

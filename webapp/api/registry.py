@@ -17,7 +17,7 @@ from webapp.extensions import db
 # An operation's access level, as the staff role whose checks it passes (webapp/security.py KEY_ROLES):
 # `read` operations are safe methods any key may call, `desk` writes need a desk key or a receptionist.
 ACCESS_ROLES = {"read": "receptionist", "desk": "receptionist", "manager": "manager"}
-COMMON_ERRORS = (401, 403, 429)
+COMMON_ERRORS = (400, 401, 403, 429)  # 400: the query-string guard (NUL, control characters)
 
 
 @dataclass
@@ -37,6 +37,8 @@ class Operation:
     errors: tuple[int, ...]
     tag: str
     headers: dict[str, str] = field(default_factory=dict)  # response header -> description
+    also: tuple[int, ...] = ()  # other success statuses answered with the same model (upsert: 200 found)
+    body_required: bool = True
 
 
 OPERATIONS: list[Operation] = []
@@ -68,6 +70,8 @@ def operation(
     tag: str = "customers",
     headers: dict[str, str] | None = None,
     blueprint: Blueprint = merchant_bp,
+    also: tuple[int, ...] = (),
+    body_required: bool = True,
 ) -> Callable:
     """Register a view for `method rule`; it is called with `query=` and `body=` validated models."""
 
@@ -77,7 +81,8 @@ def operation(
             if query is not None:
                 kwargs["query"] = parse_query(query)
             if body is not None:
-                kwargs["body"] = parse_body(body)
+                given = body_required or request.get_data(cache=True) or request.mimetype
+                kwargs["body"] = parse_body(body) if given else None
             response = view(**kwargs)
             if method != "GET" and response.status_code < 400:
                 db.session.commit()  # the one commit of a write (views and services flush)
@@ -102,6 +107,8 @@ def operation(
                 tuple(sorted({*errors, *COMMON_ERRORS})),
                 tag,
                 dict(headers or {}),
+                tuple(also),
+                body_required,
             )
         )
         return wrapped

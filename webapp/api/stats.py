@@ -2,6 +2,7 @@
 
 from flask import request
 
+from webapp.api.conventions import etag
 from webapp.api.registry import operation
 from webapp.bookings.profile import STATUS_FILTERS, count_upcoming, history_page
 from webapp.edge import customer_or_404
@@ -57,6 +58,7 @@ def booking_fields(b: Booking) -> dict:
     summary="A customer's statistics and booking history",
     tag="customers",
     errors=(404,),
+    headers={"ETag": "The customer's version, quoted (as on GET /customers/{id})."},
 )
 def customer_stats(customer_id):
     """The customer's fields, flags, counters, live upcoming count and a page of booking history."""
@@ -66,6 +68,11 @@ def customer_stats(customer_id):
     except ValueError:
         limit = 50
     history = history_page(customer, request.args, size=limit)
+    return stats_of(customer, history, limit), 200, {"ETag": etag(customer.version)}
+
+
+def stats_of(customer: Customer, history, limit: int) -> dict:
+    """The stats answer's body."""
     return {
         **customer_fields(customer),
         "is_dummy": customer.is_dummy,

@@ -154,15 +154,18 @@ def merge_customers(
     source: Customer,
     target: Customer,
     choices: dict | None,
-    actor: StaffUser,
+    actor: StaffUser | None,
     expected_versions: dict | None = None,
+    business_id: int | None = None,
 ) -> AuditEvent:
     """Move everything of `source` to `target` and leave `source` as a pointer. Caller commits.
 
-    On any error the caller must roll back: nothing is half done once the transaction is undone."""
-    check_pair(source, target, actor.business_id)
+    On any error the caller must roll back: nothing is half done once the transaction is undone.
+    For an API key pass actor=None and the key's `business_id` (the audit names the key)."""
+    business_id = business_id if business_id is not None else actor.business_id
+    check_pair(source, target, business_id)
     lock_pair(source, target)
-    check_pair(source, target, actor.business_id)  # again, now that the rows are locked and fresh
+    check_pair(source, target, business_id)  # again, now that the rows are locked and fresh
     check_versions(source, target, expected_versions)
     plan = plan_merge(source, target, choices or {})
     merged_at = utcnow()
