@@ -172,7 +172,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(url: str, workers: int) -> tuple[subprocess.Popen, str]:
+def start_gunicorn(
+    url: str, workers: int, extra: tuple = (), settings: dict | None = None
+) -> tuple[subprocess.Popen, str]:
+    """gunicorn on a free loopback port over `url` (`extra` flags, `settings` for its environment),
+    once it answers /healthz."""
     port = free_port()
     env = {
         **os.environ,
@@ -180,9 +184,10 @@ def start_gunicorn(url: str, workers: int) -> tuple[subprocess.Popen, str]:
         "SECRET_KEY": "bench-secret-key-not-for-production",
         "FLASK_SESSION_COOKIE_SECURE": "false",
         "FLASK_REMEMBER_COOKIE_SECURE": "false",
+        **(settings or {}),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "wsgi:app"],
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", *extra, "wsgi:app"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -48,37 +48,8 @@ def parse_args(argv=None):
 
 
 def start_server(url: str, workers: int, extra: list[str], env: dict) -> tuple[subprocess.Popen, str]:
-    """gunicorn on a free loopback port, as bench.start_gunicorn does, with extra flags and settings."""
-    port = bench.free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", *extra, "wsgi:app"],
-        cwd=ROOT,
-        env={**os.environ, **bench_env(url), **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    import requests
-
-    for _ in range(300):
-        try:
-            requests.get(base + "/healthz", timeout=10)
-            return proc, base
-        except requests.RequestException:
-            time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGTERM)
-    raise SystemExit("gunicorn did not start: " + proc.stderr.read().decode()[-2000:])
-
-
-def bench_env(url: str) -> dict:
-    """The environment bench.py's server runs with."""
-    return {
-        "DATABASE_URL": url,
-        "SECRET_KEY": "bench-secret-key-not-for-production",
-        "FLASK_SESSION_COOKIE_SECURE": "false",
-        "FLASK_REMEMBER_COOKIE_SECURE": "false",
-    }
+    """gunicorn on a free loopback port, as bench.py starts it, with extra flags and settings."""
+    return bench.start_gunicorn(url, workers, tuple(extra), env)
 
 
 def stop_server(proc: subprocess.Popen) -> None:
