@@ -19,6 +19,8 @@ class Business(db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="GBP")
     points_per_unit: Mapped[int] = mapped_column(default=1)  # points earned per major currency unit
     point_value_minor: Mapped[int] = mapped_column(default=10)  # value of one point in minor units
+    # Anonymize customers with no visit and no booking for this many years; None = off (the default).
+    retention_years: Mapped[int | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     locations: Mapped[list["Location"]] = relationship(
