@@ -114,6 +114,39 @@ def test_bad_queries_are_problems_naming_the_argument(client, business, query, f
     is_problem(client.get(f"{BASE}/customers?{query}", headers=key_headers(business, "read")), 422, field)
 
 
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [
+        ("calendar/customers", "q=ann&limit=0", "limit"),
+        ("calendar/customers", "q=ann&limit=51", "limit"),
+        ("calendar/customers", "q=ann&page=0", "page"),
+        ("calendar/customers", "q=" + "a" * 101, "q"),
+        ("calendar/customers", "q=ann&sort=password", "sort"),
+        ("customers/{id}/stats", "limit=0", "limit"),
+        ("customers/{id}/stats", "limit=201", "limit"),
+        ("customers/{id}/stats", "page=abc", "page"),
+        ("customers/{id}/stats", "status=lost", "status"),
+    ],
+)
+def test_the_calendar_and_stats_queries_are_checked_by_their_schemas(
+    client, business, make_customer, path, query, field
+):
+    path = path.format(id=make_customer().id)
+    is_problem(client.get(f"{BASE}/{path}?{query}", headers=key_headers(business, "read")), 422, field)
+
+
+def test_every_operation_answers_a_documented_model(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            ok = [s for s in op["responses"] if s.startswith("2")]
+            for status in ok:
+                schema = op["responses"][status]["content"]["application/json"]["schema"]
+                assert schema["$ref"].startswith("#/components/schemas/"), (method, path, status)
+    calendar = doc["paths"][f"{BASE}/calendar/customers"]["get"]
+    assert {p["name"] for p in calendar["parameters"]} >= {"q", "page", "limit", "sort"}
+
+
 def test_an_unknown_sort_is_422(client, business):
     is_problem(
         client.get(f"{BASE}/customers?sort=-password", headers=key_headers(business, "read")), 422, "sort"

@@ -38,6 +38,7 @@ def test_creates_then_finds_by_normalized_email(client, business):
     )
     assert r.status_code == 201
     body = r.get_json()
+    assert body["customer"]["source"] == "api"
     assert body["created"] is True and r.headers["Location"].endswith(body["customer"]["id"])
     assert body["customer"]["first_name"] == "Ana" and body["customer"]["last_name"] == "Maria Lopez"
     assert body["customer"]["company"] == "Acme" and r.headers["ETag"] == f'"{body["customer"]["version"]}"'

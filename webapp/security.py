@@ -163,11 +163,19 @@ def start_session(user: StaffUser) -> None:
 
 
 def content_security_policy() -> str:
-    """Scripts only from this site and the pinned htmx build; nothing inline."""
+    """Scripts only from this site and the pinned htmx build; nothing inline (built once per app)."""
+    policy = current_app.extensions.get("frontdesk_csp")
+    if policy is None:
+        policy = current_app.extensions["frontdesk_csp"] = csp_of(current_app.config["HTMX_URL"])
+    return policy
+
+
+def csp_of(htmx_url: str) -> str:
+    """The policy's text."""
     return "; ".join(
         [
             "default-src 'self'",
-            f"script-src 'self' {current_app.config['HTMX_URL']}",
+            f"script-src 'self' {htmx_url}",
             "style-src 'self'",
             "img-src 'self' data:",
             "font-src 'self'",
@@ -192,7 +200,7 @@ def add_security_headers(response):
     if current_app.config.get("SESSION_COOKIE_SECURE"):  # HTTPS only outside development
         h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     response.vary.add("HX-Request")
-    if request.endpoint != "static" and current_user.is_authenticated:
+    if request.endpoint != "static" and (g.get("api_key") is not None or current_user.is_authenticated):
         h["Cache-Control"] = "no-store"
     return response
 

@@ -5,7 +5,7 @@ from flask import g, url_for
 
 from webapp.api import action_schemas as schemas
 from webapp.api.conventions import acting_user, answer, check_if_match, etag
-from webapp.api.customer_io import representation, service_data, tags_named
+from webapp.api.customer_io import new_customer_data, representation, service_data, tags_named
 from webapp.api.customers import ETAG_HEADER, load
 from webapp.api.idempotency import idempotent
 from webapp.api.registry import BadInput, operation
@@ -82,7 +82,7 @@ def upsert_customer(body: schemas.Upsert):
     actor = acting_user()
     found = contact_owner(g.business, body)
     if found is None:
-        data = upsert_data(g.business, body, actor, None)
+        data = new_customer_data(upsert_data(g.business, body, actor, None))
         customer = services.create_customer(g.business, actor, data, allow_similar=True)
         db.session.flush()
         return upserted(customer.id, True)

@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 
 from webapp.api import action_schemas, schemas
 from webapp.api.conventions import acting_user, answer, check_if_match
-from webapp.api.customer_io import representation
-from webapp.api.customers import ETAG_HEADER, FULL, load, one
+from webapp.api.customer_io import representations
+from webapp.api.customers import ETAG_HEADER, load, one
 from webapp.api.registry import BadInput, operation
 from webapp.blacklist import services
 from webapp.extensions import db
@@ -76,16 +76,15 @@ def blacklisted_customers(query: action_schemas.BlacklistQuery):
         if query.level:
             where.append(Customer.blacklist_level == query.level)
     total = db.session.scalar(select(func.count()).select_from(Customer).where(*where))
-    rows = db.session.scalars(
-        select(Customer)
+    ids = db.session.scalars(
+        select(Customer.id)
         .where(*where)
         .order_by(Customer.blacklisted_at.desc(), Customer.id)
         .offset((query.page - 1) * query.limit)
         .limit(query.limit)
-        .options(*FULL)
     ).all()
     page = schemas.CustomerList(
-        data=[representation(c) for c in rows],
+        data=representations(g.business.id, ids),
         pagination=schemas.Pagination(
             page=query.page,
             limit=query.limit,

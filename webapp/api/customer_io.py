@@ -4,19 +4,31 @@ list's query to search Filters. The rules stay in webapp/customers/services.py."
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Boolean, String, bindparam, func, literal, select, union_all
 
 from webapp.api import schemas
 from webapp.customers.fields import FIELDS, normalize_email
 from webapp.extensions import db
-from webapp.models import Business, Customer, StaffUser, Tag
+from webapp.models import Business, Customer, CustomerConsent, Location, StaffUser, Tag
+from webapp.models.customer import customer_location
 from webapp.search import Filters
+from webapp.search.rows import LIST_COLUMNS, rows_to_customers
 from webapp.settings.named_lists import create_tag
 from webapp.text import fold
 
 
 def representation(c: Customer) -> schemas.Customer:
     """The customer as the API shows it (tags, locations and consents loaded by the caller or lazily)."""
+    return represent(
+        c,
+        [t.name for t in c.tags],
+        [loc.id for loc in c.locations],
+        {str(k.preference_id): k.opted_in for k in c.consents},
+    )
+
+
+def represent(c, tags: list[str], location_ids: list[int], consents: dict[str, bool]) -> schemas.Customer:
+    """A customer (a record or a row of API_COLUMNS) with its tag names, location ids and consents."""
     return schemas.Customer(
         id=c.id,
         first_name=c.first_name,
@@ -28,13 +40,13 @@ def representation(c: Customer) -> schemas.Customer:
         company=c.company,
         address=c.address,
         notes=c.notes,
-        tags=[t.name for t in c.tags],
+        tags=tags,
         source=c.source,
         status="active",
         avatar_url=None,
         custom_field_value=c.custom_field_value,
-        location_ids=[loc.id for loc in c.locations],
-        marketing_preferences={str(k.preference_id): k.opted_in for k in c.consents},
+        location_ids=location_ids,
+        marketing_preferences=consents,
         is_dummy=c.is_dummy,
         is_blacklisted=c.is_blacklisted,
         blacklist_reason=c.blacklist_reason if c.restriction else "",
@@ -51,6 +63,80 @@ def representation(c: Customer) -> schemas.Customer:
         updated_at=c.updated_at,
         version=c.version,
     )
+
+
+# What `represent` reads of a customer row besides the search's LIST_COLUMNS: a searched page comes with
+# them in the search's own statement, then one more for its locations and consents (not ORM instances
+# with three relationship loads each).
+API_EXTRA_COLUMNS = (
+    Customer.address,
+    Customer.notes,
+    Customer.source,
+    Customer.custom_field_value,
+    Customer.cancellations_by_customer,
+    Customer.points_balance,
+    Customer.updated_at,
+    Customer.version,
+)
+IDS, BUSINESS = bindparam("ids", expanding=True), bindparam("business_id")
+# Built once: a statement's construction costs more than SQLite takes to run it.
+ROWS_OF = select(*LIST_COLUMNS, *API_EXTRA_COLUMNS).where(
+    Customer.business_id == BUSINESS, Customer.id.in_(IDS)
+)
+# A customer's locations (with their names, to order them) and consents, in one round trip.
+LINKS_OF = union_all(
+    select(
+        customer_location.c.customer_id,
+        Location.id.label("value"),
+        Location.name.label("name"),
+        literal(None, Boolean).label("opted_in"),
+    )
+    .join(Location, Location.id == customer_location.c.location_id)
+    .where(customer_location.c.business_id == BUSINESS, customer_location.c.customer_id.in_(IDS)),
+    select(
+        CustomerConsent.customer_id,
+        CustomerConsent.preference_id,
+        literal(None, String).label("name"),
+        CustomerConsent.opted_in,
+    ).where(CustomerConsent.business_id == BUSINESS, CustomerConsent.customer_id.in_(IDS)),
+)
+
+
+def representations(business_id: int, ids: list) -> list[schemas.Customer]:
+    """The business's customers with these ids, in the order given (ids it does not have are left out):
+    two statements for a whole page."""
+    if not ids:
+        return []
+    given = {"business_id": business_id, "ids": list(ids)}
+    rows, tags = rows_to_customers(db.session.connection().execute(ROWS_OF, given))
+    found = {row.id: row for row in rows}
+    return represent_rows(business_id, [found[i] for i in ids if i in found], tags)
+
+
+def represent_rows(business_id: int, rows: list, tags: dict) -> list[schemas.Customer]:
+    """Customer rows with API_EXTRA_COLUMNS (from a search, or `representations`) and their tags
+    ({id: chips}) as the API shows them: one statement for their locations and consents."""
+    if not rows:
+        return []
+    given = {"business_id": business_id, "ids": [row.id for row in rows]}
+    connection = db.session.connection()
+    locations: dict = {}
+    consents: dict = {}
+    for customer_id, value, name, opted_in in connection.execute(LINKS_OF, given):
+        if opted_in is None:
+            locations.setdefault(customer_id, []).append((name, value))
+        else:
+            consents.setdefault(customer_id, {})[str(value)] = opted_in
+    locations = {i: [value for _, value in sorted(pairs)] for i, pairs in locations.items()}
+    return [
+        represent(
+            row,
+            [chip.name for chip in tags.get(row.id, [])],
+            locations.get(row.id, []),
+            consents.get(row.id, {}),
+        )
+        for row in rows
+    ]
 
 
 def service_data(business: Business, body: schemas.CustomerWrite, actor: StaffUser | None) -> dict:
@@ -71,6 +157,13 @@ def service_data(business: Business, body: schemas.CustomerWrite, actor: StaffUs
     consents.update({i: True for i in body.marketing_preference_ids or []})
     if consents:
         data["consents"] = consents
+    return data
+
+
+def new_customer_data(data: dict) -> dict:
+    """A create's data: a customer the API brings in has source "api" unless the body names one."""
+    if not data.get("source"):
+        data["source"] = "api"
     return data
 
 

@@ -1,12 +1,18 @@
 """`/api/v1/merchant/customers`: list, create, read, update and delete, through the screens' services."""
 
 from flask import g, url_for
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.api import schemas
 from webapp.api.conventions import Precondition, acting_user, answer, check_if_match, etag
-from webapp.api.customer_io import filters, representation, service_data
+from webapp.api.customer_io import (
+    API_EXTRA_COLUMNS,
+    filters,
+    new_customer_data,
+    represent_rows,
+    representation,
+    service_data,
+)
 from webapp.api.idempotency import idempotent
 from webapp.api.registry import BadInput, operation
 from webapp.customers import services
@@ -42,14 +48,16 @@ def list_customers(query: schemas.CustomerQuery):
     """Every filter of the restaurant API by its name, `query`/`search`/`q` over name, email, phone digits
     and company, `sort` (`-` for descending), `page` and `limit` (1–100, default 30)."""
     results = search_customers(
-        g.business, query.query or "", filters(g.business, query), query.sort, query.page, query.limit
+        g.business,
+        query.query or "",
+        filters(g.business, query),
+        query.sort,
+        query.page,
+        query.limit,
+        columns=API_EXTRA_COLUMNS,
     )
-    ids = [c.id for c in results.customers]
-    loaded = {
-        c.id: c for c in db.session.scalars(select(Customer).where(Customer.id.in_(ids)).options(*FULL))
-    }
     page = schemas.CustomerList(
-        data=[representation(loaded[i]) for i in ids if i in loaded],
+        data=represent_rows(g.business.id, results.customers, results.tags),
         pagination=schemas.Pagination(
             page=results.page,
             limit=results.limit,
@@ -75,9 +83,10 @@ def list_customers(query: schemas.CustomerQuery):
 @idempotent
 def create_customer(body: schemas.CustomerWrite):
     """A full customer: a first name (or `name`) and an email or a phone; a taken email or phone is 409
-    naming its owner. Similar names are not held back (the desk's duplicate finder sees them)."""
+    naming its owner. Similar names are not held back (the desk's duplicate finder sees them). The source
+    is "api" unless `source` says otherwise."""
     actor = acting_user()
-    data = service_data(g.business, body, actor)
+    data = new_customer_data(service_data(g.business, body, actor))
     customer = services.create_customer(g.business, actor, data, allow_similar=True)
     db.session.flush()
     customer = load(customer.id)

@@ -50,10 +50,8 @@ def parameters(op: Operation, component: dict) -> list[dict]:
 def responses(op: Operation) -> dict:
     """The success answer and every error status the operation documents (all problem+json)."""
     ok = {"description": op.summary}
-    if op.response is not None:
-        ok["content"] = {"application/json": {"schema": {"$ref": REF.format(model=op.response.__name__)}}}
-    else:
-        ok["content"] = {"application/json": {"schema": {"type": "object"}}}
+    assert op.response is not None, f"{op.endpoint} declares no response model"
+    ok["content"] = {"application/json": {"schema": {"$ref": REF.format(model=op.response.__name__)}}}
     if op.headers:
         ok["headers"] = {h: {"description": d, "schema": {"type": "string"}} for h, d in op.headers.items()}
     out = {str(status): ok for status in (op.status, *op.also)}

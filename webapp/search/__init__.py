@@ -33,16 +33,18 @@ def search_customers(
     page: int = 1,
     limit: int = 30,
     with_count: bool = True,
+    columns: tuple = (),
 ) -> Results:
     """One page of `business`'s live customers: matches of `query` best first (or in `sort`), else the
     list in `sort` (by name when None), narrowed by `filters`; `with_count` adds a capped count.
-    A sort is a name of SORT_NAMES (or an alias), "-" first for descending; a bad one is Invalid."""
+    A sort is a name of SORT_NAMES (or an alias), "-" first for descending; a bad one is Invalid.
+    `columns`: customer columns the rows carry besides LIST_COLUMNS (what the JSON API shows)."""
     if page < 1 or limit < 1:
         raise Invalid("page" if page < 1 else "limit", "Pages and page sizes start at 1.")
     c = ask(query, filters, sort, page, limit)
     if c.q:
-        return ranked_search(business, c, with_count=with_count)
-    return sorted_list(business, c, with_count=with_count)
+        return ranked_search(business, c, with_count=with_count, columns=columns)
+    return sorted_list(business, c, with_count=with_count, columns=columns)
 
 
 def ask(query: str, filters: Filters | None, sort: str | None, page: int, limit: int) -> Criteria:

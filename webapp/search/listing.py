@@ -51,7 +51,7 @@ def counting(business, c: Criteria, where: list, key):
     return keys.subquery()
 
 
-def sorted_list(business, c: Criteria, *, with_count: bool) -> Results:
+def sorted_list(business, c: Criteria, *, with_count: bool, columns: tuple = ()) -> Results:
     """A sorted, filtered page: its keys come from an index-only scan of the sort's index, or for a
     deep page of the whole book from a seek into it (`deep_pages`), then 31 customers are read by key."""
     where = base_conditions(business, c)
@@ -74,7 +74,7 @@ def sorted_list(business, c: Criteria, *, with_count: bool) -> Results:
             .offset(offset)
             .subquery()
         )
-    rows = db.session.connection().execute(row_select(page, key, order_by(c.sort)))
+    rows = db.session.connection().execute(row_select(page, key, order_by(c.sort), columns))
     customers, tags = rows_to_customers(rows)
     shown = customers[: c.limit]
     return Results(shown, count, capped, c.page, c.limit, len(customers) > c.limit, COUNT_CAP, {}, tags)

@@ -14,7 +14,7 @@ from webapp.search.tiers import tiers
 SEARCH_CAP = 100  # a typed search ranks (and counts) its best 100 matches: "100+ customers"
 
 
-def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
+def ranked_search(business, c: Criteria, *, with_count: bool, columns: tuple = ()) -> Results:
     """Matches of `c.q`, best tier first (or in `c.sort`), in ONE statement with their tags."""
     found = tiers(c.q, business.phone_region)
     if not found:
@@ -26,9 +26,9 @@ def ranked_search(business, c: Criteria, *, with_count: bool) -> Results:
     sort = c.sort if c.sort_given else None
     shared = not c.filtered
     if shared:
-        statement = shared_statement(dialect, shape, sort, with_count)
+        statement = shared_statement(dialect, shape, sort, with_count, columns)
     else:
-        statement = ranked_statement(shape, base_conditions(business, c), sort, with_count)
+        statement = ranked_statement(shape, base_conditions(business, c), sort, with_count, columns)
     params = bind_values(business, c, found, dialect, with_count=with_count, sorted_=sort is not None)
 
     def ordinary():  # Core, not the ORM's execute: these are rows, not entities (0.4 ms less)

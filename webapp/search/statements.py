@@ -83,10 +83,13 @@ class Ranked:
         return prepared.prepare(self.page)
 
 
-def ranked_statement(shape: tuple, where: list, sort: str | None, with_count: bool) -> Ranked:
+def ranked_statement(
+    shape: tuple, where: list, sort: str | None, with_count: bool, more: tuple = ()
+) -> Ranked:
     """ONE statement for queries of `shape` (their tiers' rank, key, how and number of values): each
     tier is a capped index range; ranking, counting and paging happen on narrow (key, rank, sort key)
-    rows before any customer is read. Values, the business, cap, limit and offset are bound later."""
+    rows before any customer is read. Values, the business, cap, limit and offset are bound later.
+    `more`: customer columns read besides LIST_COLUMNS."""
     key = row_key()
     cap = bindparam("cap")
     ranges, trigram = [], []
@@ -123,13 +126,15 @@ def ranked_statement(shape: tuple, where: list, sort: str | None, with_count: bo
         page = select(*columns).order_by(best.c.rank, best.c.k, best.c.key)
         page = page.limit(limit).offset(offset).subquery()
         ordering = [page.c.rank, page.c.k, page.c.key]
-    extra = [page.c.rank] + ([page.c.total] if with_count else [])
+    extra = [*more, page.c.rank] + ([page.c.total] if with_count else [])
     return Ranked(row_select(page, key, ordering, extra), select(func.count()).select_from(best))
 
 
 @lru_cache(maxsize=512)
-def shared_statement(dialect: str, shape: tuple, sort: str | None, with_count: bool) -> Ranked:
+def shared_statement(
+    dialect: str, shape: tuple, sort: str | None, with_count: bool, more: tuple = ()
+) -> Ranked:
     """`ranked_statement` for an unfiltered search, built once per shape and engine: SQLAlchemy then
     finds its compiled SQL by the statement's memoized cache key instead of walking a new tree."""
     where = [Customer.business_id == bindparam("business_id"), Customer.merged_into_id.is_(None)]
-    return ranked_statement(shape, where, sort, with_count)
+    return ranked_statement(shape, where, sort, with_count, more)

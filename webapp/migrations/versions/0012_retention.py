@@ -15,11 +15,11 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE on both engines (SQLite adds and drops a column in place): a batch copy of
+# `business` would have to drop the table every other table points at.
 def upgrade():
-    with op.batch_alter_table("business") as batch:
-        batch.add_column(sa.Column("retention_years", sa.Integer(), nullable=True))
+    op.add_column("business", sa.Column("retention_years", sa.Integer(), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("business") as batch:
-        batch.drop_column("retention_years")
+    op.drop_column("business", "retention_years")
