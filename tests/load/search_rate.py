@@ -44,6 +44,10 @@ def parse_args(argv=None):
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server, repeatable")
     parser.add_argument("--loader", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--target", choices=("fragment", "api"), default="fragment",
+        help="the search fragment (signed in) or the JSON API's search (a read key)",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -66,20 +70,27 @@ def loopback_only(base: str) -> None:
 
 WRK_SCRIPT = """
 local paths = {%s}
+local headers = {%s}
 local i = 0
 request = function()
   i = i + 1
-  return wrk.format("GET", paths[(i %% #paths) + 1], {["HX-Request"] = "true", ["Cookie"] = "%s"})
+  return wrk.format("GET", paths[(i %% #paths) + 1], headers)
 end
 """
 
 
-def run_wrk(base: str, paths: list[str], cookie: str, clients: int, seconds: float) -> dict:
+def lua(text: str) -> str:
+    """`text` as a Lua string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def run_wrk(base: str, paths: list[str], headers: dict, clients: int, seconds: float) -> dict:
     """Requests/s and errors from wrk with `clients` connections on one thread."""
     loopback_only(base)
-    quoted = ",".join('"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in paths)
+    quoted = ",".join(lua(p) for p in paths)
+    table = ", ".join(f"[{lua(k)}] = {lua(v)}" for k, v in headers.items())
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT % (quoted, cookie))
+        script.write(WRK_SCRIPT % (quoted, table))
     try:
         out = subprocess.run(
             ["wrk", "-t1", f"-c{clients}", f"-d{int(seconds)}s", "--latency", "-s", script.name, base],
@@ -110,12 +121,11 @@ def parse_wrk(out: str) -> dict:
     return result
 
 
-def run_python(base: str, paths: list[str], cookie: str, clients: int, seconds: float) -> dict:
+def run_python(base: str, paths: list[str], headers: dict, clients: int, seconds: float) -> dict:
     """Requests/s from `clients` threads, each a keep-alive http.client connection."""
     loopback_only(base)
     port = urlsplit(base).port
     counts, errors, deadline = [0] * clients, [0] * clients, time.perf_counter() + seconds
-    headers = {"HX-Request": "true", "Cookie": cookie}
 
     def client(n: int) -> None:
         conn, i = http.client.HTTPConnection("127.0.0.1", port, timeout=30), n * 17
@@ -209,29 +219,41 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     url = bench.database_url(args)
     ids = bench.prepare(url, args.customers, args.seed)
-    paths = ["/customers?" + urlencode({"q": q}) for q in bench.fixed_queries(args.customers, args.seed)]
+    env = dict(item.split("=", 1) for item in args.env)
+    queries = bench.fixed_queries(args.customers, args.seed)
+    if args.target == "api":
+        from tests.benchmarks.bench_api import api_key
+
+        key = api_key(url, "read")[0]
+        env.setdefault("FLASK_API_RATE_LIMIT", "1000000/minute")  # on, above the run's rate
+        paths = ["/api/v1/merchant/customers?" + urlencode({"search": q}) for q in queries]
+    else:
+        paths = ["/customers?" + urlencode({"q": q}) for q in queries]
     loader = args.loader if args.loader != "auto" else ("wrk" if shutil.which("wrk") else "python")
     run = run_wrk if loader == "wrk" else run_python
-    env = dict(item.split("=", 1) for item in args.env)
     counts = [int(c) for c in args.clients.split(",")]
     load_before, cpu_before = os.getloadavg(), bench.cpu_check()
     proc, base = start_server(url, args.workers, shlex.split(args.gunicorn_args), env)
     rows = []
     try:
         session = bench.sign_in(base, ids["email"], ids["password"])
-        cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
-        run(base, paths, cookie, max(counts), max(5.0, len(paths) * args.workers / 300))  # warm-up
+        if args.target == "api":
+            headers = {"Authorization": f"Bearer {key}"}
+        else:
+            cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+            headers = {"HX-Request": "true", "Cookie": cookie}
+        run(base, paths, headers, max(counts), max(5.0, len(paths) * args.workers / 300))  # warm-up
         for round_ in range(args.rounds):
             for clients in counts:
-                rows.append(
-                    (round_ + 1, clients, measured(run, proc.pid, base, paths, cookie, clients, args.seconds))
-                )
+                result = measured(run, proc.pid, base, paths, headers, clients, args.seconds)
+                rows.append((round_ + 1, clients, result))
     finally:
         stop_server(proc)
     load_after, cpu_after = os.getloadavg(), bench.cpu_check()
     engine = url.split(":", 1)[0].split("+")[0]
     print(
-        f"{args.customers:,} customers on {engine}; gunicorn -w {args.workers} {args.gunicorn_args} "
+        f"{args.customers:,} customers on {engine}, the {args.target}'s search; "
+        f"gunicorn -w {args.workers} {args.gunicorn_args} "
         f"{' '.join(args.env)}; load from {loader}; {args.seconds:.0f} s a run."
     )
     print(
