@@ -7,6 +7,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from webapp.checkpoints import AUTOCHECKPOINT_PAGES
 from webapp.config import DEV_SECRET_KEY, Defaults, settings_from_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +67,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=15000")
+        # Web workers checkpoint in the background (webapp/checkpoints.py); this is the safety net.
+        cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
         # Read through a memory map (no read() call and copy per page) with 64 MB of page cache per
         # connection: a search touches a few hundred pages of a multi-GB book, different ones each time.
         cursor.execute("PRAGMA mmap_size=2147418112")
@@ -103,8 +106,9 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from webapp import edge, error_pages, formatting, security
+    from webapp import checkpoints, edge, error_pages, formatting, security
 
+    checkpoints.init_app(app)
     edge.init_app(app)  # before security's access check: a bad query string is refused signed in or not
     security.init_app(app)
     error_pages.init_app(app)
@@ -133,6 +137,12 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.register_blueprint(api.docs_bp)  # /api/v1/openapi.json, /api/docs
     app.register_blueprint(api.keys_bp)  # /settings/api-keys, `flask create-api-key`
+    from webapp.imports.views import bp as imports_bp  # /customers/import, /imports/<id> (the CSV import)
+
+    app.register_blueprint(imports_bp)
+    from webapp.exports import bp as exports_bp  # CSV and JSON exports, /settings/retention
+
+    app.register_blueprint(exports_bp)
 
 
 def register_cli(app: Flask) -> None:
