@@ -43,7 +43,8 @@ class Defaults:
     SESSION_REFRESH_EACH_REQUEST = False
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     WTF_CSRF_SSL_STRICT = False  # Referer checks break behind proxies; SameSite + token suffice
-    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # every request body but the CSV import's upload:
+    IMPORT_MAX_BYTES = 100 * 1024 * 1024  # a file for /customers/import (managers; `edge.body_limit`)
     # argon2id parameters (OWASP: m=64 MiB, t=3, p=4 is well above the minimum)
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
@@ -53,7 +54,7 @@ class Defaults:
 def settings_from_env() -> dict:
     """The documented environment variables, when set."""
     out = {}
-    for name in ("SECRET_KEY", "RATELIMIT_STORAGE_URI", "HTMX_URL", "HTMX_INTEGRITY"):
+    for name in ("SECRET_KEY", "RATELIMIT_STORAGE_URI", "HTMX_URL", "HTMX_INTEGRITY", "HUEY_URL"):
         if os.environ.get(name):
             out[name] = os.environ[name]
     if os.environ.get("DATABASE_URL"):

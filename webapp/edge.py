@@ -185,6 +185,35 @@ def refuse_control_characters():
         abort(400)
 
 
+MULTIPART_SLACK = 1024 * 1024  # a form's other fields and part headers around an uploaded file
+
+
+def body_limit(setting: str, role: str):
+    """Let a view take a request body up to the app setting `setting` (bytes, plus the form around the
+    file) instead of MAX_CONTENT_LENGTH, for signed-in staff of `role` or above only (an upload)."""
+
+    def mark(view):
+        view.body_limit = (setting, role)
+        return view
+
+    return mark
+
+
+def raise_body_limit():
+    """Before anything reads the body: a view marked with `body_limit` gets its own, larger limit."""
+    from flask import current_app
+    from flask_login import current_user
+
+    limit = getattr(current_app.view_functions.get(request.endpoint), "body_limit", None)
+    if limit is None or request.method != "POST":
+        return
+    setting, role = limit
+    if current_user.is_authenticated and current_user.has_role(role):
+        request.max_content_length = int(current_app.config[setting]) + MULTIPART_SLACK
+
+
 def init_app(app) -> None:
-    """Install the request guard (before the access check: it concerns anonymous requests too)."""
+    """Install the request guard (before the access check: it concerns anonymous requests too), and
+    first of all hooks (before CSRF reads the form) the per-view body limits."""
+    app.before_request_funcs.setdefault(None, []).insert(0, raise_body_limit)
     app.before_request(refuse_control_characters)

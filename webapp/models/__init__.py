@@ -15,6 +15,7 @@ from webapp.models.customer import (
     customer_location,
     customer_tag,
 )
+from webapp.models.imports import ImportChange, ImportJob
 from webapp.models.merge import (
     CustomerContactHistory,
     CustomerMatchKey,
@@ -39,6 +40,8 @@ __all__ = [
     "DuplicateScan",
     "FormSubmission",
     "IdempotencyRecord",
+    "ImportChange",
+    "ImportJob",
     "Location",
     "MarketingPreference",
     "SignInFailure",
