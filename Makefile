@@ -12,9 +12,12 @@ $(BIN)/activate: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[postgres,redis,test]"
 	touch $(BIN)/activate
 
+# The task worker (CSV imports) runs beside the web server and stops with it.
 run: $(BIN)/activate
 	FLASK_DEBUG=1 $(FLASK) db upgrade
 	FLASK_DEBUG=1 $(FLASK) demo-data --if-empty
+	FLASK_DEBUG=1 $(BIN)/huey_consumer webapp.worker.huey --workers 2 --worker-type thread --quiet & \
+	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	FLASK_DEBUG=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: $(BIN)/activate browser-deps
@@ -37,11 +40,15 @@ browser-deps:
 	fi
 
 # Search and list over HTTP (1,000,000 customers unless BENCH_ARGS says otherwise), the profile,
-# and a 10,000-booking merge. Add --database-url / --postgres to each for PostgreSQL.
+# a 10,000-booking merge, the JSON API over the same book, 100,000 rows through `flask
+# import-customers` and `flask export-customers` of the book. Add --database-url to each for PostgreSQL.
 bench: $(BIN)/activate
 	$(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)
 	$(BIN)/python tests/benchmarks/bench_profile.py $(PROFILE_ARGS)
 	$(BIN)/python tests/benchmarks/bench_merge.py $(MERGE_ARGS)
+	$(BIN)/python tests/benchmarks/bench_api.py $(API_ARGS)
+	$(BIN)/python tests/benchmarks/bench_import.py $(IMPORT_ARGS)
+	$(BIN)/python tests/benchmarks/bench_export.py $(EXPORT_ARGS)
 
 # locust: 50 simulated staff for 5 minutes on each engine (PostgreSQL, then SQLite), 127.0.0.1 only;
 # fails on any error. Shorter: LOADTEST_ARGS="--minutes 1 --users 10 --customers 10000".

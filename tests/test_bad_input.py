@@ -1,6 +1,7 @@
 """No 500 for any input: every POST route of the app, sent values no column can hold (a NUL in each field,
 JSON bodies of the wrong kind, numbers and dates out of range), answers 4xx and writes nothing."""
 
+import io
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -39,6 +40,7 @@ def world(app, login_as, make_customer, make_booking, make_tag, business, locati
         "pref_id": pref.id,
         "event_id": 1,
         "key_id": 1,
+        "job_id": 1,
         "action": None,
     }
     return owner, ids, {"a": a, "b": b, "flagged": flagged, "location": location, "tag": tag, "other": other}
@@ -127,7 +129,27 @@ def payloads(w) -> dict:
         "settings.preferences": ({}, {"name": "SMS"}),
         "settings.rename_preference_view": ({"pref_id": None}, {"name": "Texts"}),
         "api_keys.index": ({}, {"name": "Till", "access": "read"}),
+        "exports.retention": ({}, {"enabled": "y", "years": "3"}),
+        "imports.upload": ({}, {"file": (io.BytesIO(IMPORT_CSV), "customers.csv")}),
+        "imports.mapping": (
+            {"job_id": import_job(w).id},
+            {"col_0": "first_name", "col_1": "email", "policy": "skip", "action": "preview"},
+        ),
     }
+
+
+IMPORT_CSV = b"First name,Email\nAnn,ann.import@example.com\n"
+
+
+def import_job(w):
+    """An uploaded import at its mapping step (one per test)."""
+    if "import_job" not in w:
+        from webapp.imports import services
+
+        staff = db.session.get(StaffUser, w["other"].user.id)
+        w["import_job"] = services.upload(staff.business, staff, "customers.csv", IMPORT_CSV)
+        db.session.commit()
+    return w["import_job"]
 
 
 # Values a form reads but never stores (a redirect target, a button's name): a NUL there is ignored
@@ -158,6 +180,7 @@ OUT_OF_RANGE = {
     "merge.merge": [("source_version", "abc"), ("target_version", "99999999999999999999")],
     "auth.switch_location": [("location_id", "99999999999999999999")],
     "settings.index": [("points_per_unit", "99999999999999999999"), ("point_value_minor", "1e400")],
+    "exports.retention": [("years", "99999999999999999999"), ("years", "1e400"), ("years", "51")],
 }
 
 QUERY_STRINGS = [
@@ -172,6 +195,8 @@ QUERY_STRINGS = [
     "/picker?override=99999999999999999999",
     "/bookings/new?customer=99999999999999999999&override=99999999999999999999",
     "/customers/validate?field=phone&phone=99999999999999999999999999999999999",
+    "/customers/export.csv?page=99999999999999999999&tag=99999999999999999999&created_from=9999-12-31",
+    "/settings/retention?years=99999999999999999999",
 ]
 
 
@@ -230,6 +255,7 @@ ACTION_ONLY = {
     "settings.delete_tag_view",
     "settings.toggle_preference",
     "api_keys.revoke",
+    "imports.undo",
 }
 # JSON routes: they read JSON on purpose, and the same bad values are a problem+json 4xx there.
 JSON_ROUTES = {"api.create_customer", "api.upsert_customer"}
@@ -270,6 +296,9 @@ def payloads_keys():
         "settings.preferences",
         "settings.rename_preference_view",
         "api_keys.index",
+        "exports.retention",
+        "imports.upload",
+        "imports.mapping",
     ]
 
 

@@ -106,7 +106,7 @@ def test_other_business_bookings_are_invisible(login_as, make_business, make_cus
 def test_htmx_actions_swap_the_row(login_as, make_customer, make_booking, action, form, status, counter):
     client = login_as("receptionist")
     customer = make_customer(first_name="Ana")
-    booking = make_booking(customer, starts_at=today_at(9))
+    booking = make_booking(customer, starts_at=today_at(0))  # midnight: started, so it can be completed
     r = client.post(f"/bookings/{booking.id}/{action}", data=form, headers=HX)
     html = r.get_data(as_text=True)
     assert r.status_code == 200
@@ -119,7 +119,7 @@ def test_htmx_actions_swap_the_row(login_as, make_customer, make_booking, action
 
 def test_plain_action_redirects_back_with_a_message(login_as, make_customer, make_booking):
     client = login_as("receptionist")
-    booking = make_booking(make_customer(first_name="Ana"), starts_at=today_at(9))
+    booking = make_booking(make_customer(first_name="Ana"), starts_at=today_at(0))
     day = datetime.now(LONDON).date().isoformat()
     r = client.post(f"/bookings/{booking.id}/no-show", data={"next": f"/bookings?day={day}"})
     assert r.status_code == 303
@@ -129,7 +129,7 @@ def test_plain_action_redirects_back_with_a_message(login_as, make_customer, mak
 
 def test_an_outside_next_is_ignored(login_as, make_customer, make_booking):
     client = login_as("receptionist")
-    booking = make_booking(make_customer(), starts_at=today_at(9))
+    booking = make_booking(make_customer(), starts_at=today_at(0))
     r = client.post(f"/bookings/{booking.id}/complete", data={"next": "https://evil.example/"})
     assert r.headers["Location"] == "/bookings"
 
@@ -343,7 +343,7 @@ def test_booking_with_csrf_on_needs_the_token(csrf_app, login_as, make_customer,
 
 def test_a_row_action_refreshes_the_days_totals(login_as, make_customer, make_booking):
     client = login_as("receptionist")
-    booking = make_booking(make_customer(), starts_at=today_at(9), price=4000)
+    booking = make_booking(make_customer(), starts_at=today_at(0), price=4000)
     r = client.post(f"/bookings/{booking.id}/complete", headers=HX)
     assert r.headers["HX-Trigger"] == "bookings-changed"
     day = datetime.now(LONDON).date().isoformat()

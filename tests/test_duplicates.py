@@ -127,7 +127,7 @@ def test_command_refreshes_every_business(app, make_customer, business):
     make_customer(first_name="Ann", last_name="Lee", email=None, phone="+4407911123456")
     result = app.test_cli_runner().invoke(args=["refresh-duplicates"])
     assert result.exit_code == 0, result.output
-    assert "Test Salon: 2 customers checked, 1 possible duplicates" in result.output
+    assert "Test Salon: 2 customers checked, 1 possible duplicate," in result.output
     bad = app.test_cli_runner().invoke(args=["refresh-duplicates", "--business", "Nope"])
     assert bad.exit_code != 0 and "No business called 'Nope'" in bad.output
 

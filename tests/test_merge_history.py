@@ -58,7 +58,7 @@ def test_merge_events_and_undo_button(app, manager, make_customer, make_booking)
     db.session.commit()
     html = render_events(app, manager, a.id)
     assert "Undo merge" not in html["customer.merged"][0] and "already undone" in html["customer.merged"][0]
-    assert "1 records moved back" in html["customer.merge_undone"][0]
+    assert "1 record moved back" in html["customer.merge_undone"][0]
     services.transfer_bookings(b, a, manager)
     db.session.commit()
     assert (

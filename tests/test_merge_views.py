@@ -64,7 +64,7 @@ def test_dismiss_pair(manager_client, dupes):
 
 def test_refresh_button(manager_client, dupes):
     r = manager_client.post("/duplicates/refresh", follow_redirects=True)
-    assert "Checked 2 customers: 1 possible duplicates." in r.get_data(as_text=True)
+    assert "Checked 2 customers: 1 possible duplicate." in r.get_data(as_text=True)
 
 
 def test_merge_screen_shows_both_sides_and_preview(manager_client, dupes):

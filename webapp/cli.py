@@ -21,6 +21,12 @@ def init_app(app: Flask) -> None:
     from webapp import backup
 
     backup.init_app(app)  # backup, restore
+    from webapp.imports import commands as import_commands
+
+    import_commands.init_app(app)  # import-customers
+    from webapp.exports import commands as export_commands
+
+    export_commands.init_app(app)  # export-customers, apply-retention
 
 
 @click.command("create-business")

@@ -18,6 +18,7 @@ from flask import Flask, g
 
 from webapp.models import Business
 from webapp.phones import phone_text, stored_number  # noqa: F401  (the phone module; stored_number re-exported)
+from webapp.text import counted
 
 
 def business() -> Business | None:
@@ -157,6 +158,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(date_format, "date")
     app.add_template_filter(phone_format, "phone")
     app.add_template_filter(local, "localtime")
+    app.add_template_filter(counted)  # "1 possible duplicate", "2 possible duplicates"
     init_layout(app)
 
 

@@ -52,3 +52,8 @@ def fold_compact(text: str | None) -> str:
 def fold_fragment(text: str) -> str:
     """A contains-fragment: no accents, lower case, apostrophes dropped, other punctuation kept."""
     return "".join(ch for ch in strip_accents(text) if ch not in APOSTROPHES and not ch.isspace())
+
+
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    """A count and its noun in agreement: "1 possible duplicate", "2 possible duplicates", "3 people"."""
+    return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"

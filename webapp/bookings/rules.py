@@ -67,6 +67,26 @@ def check_times(starts_at: datetime, ends_at: datetime) -> None:
         raise Invalid("ends_at", "The end must be after the start.")
 
 
+# A booking becomes a visit or a no-show only once its start has passed (an instant, compared in UTC).
+NEEDS_START = {"completed": "completed", "no_show": "marked as a no-show"}
+
+
+def has_started(booking: Booking, now: datetime | None = None) -> bool:
+    """Whether the booking's start has passed: instants compared in UTC, whatever the local date."""
+    return booking.starts_at <= (now or utcnow())
+
+
+def check_started(booking: Booking, wanted: str, tz_name: str, now: datetime | None = None) -> None:
+    """Completing or marking a no-show is refused until the booking has started; it says when, locally."""
+    if wanted in NEEDS_START and not has_started(booking, now):
+        when = booking.starts_at.astimezone(zone(tz_name))
+        raise Invalid(
+            None,
+            f"This booking has not started yet: it starts on {when:%a %-d %b %Y at %H:%M}. "
+            f"It can be {NEEDS_START[wanted]} once it has started.",
+        )
+
+
 def check_price(price: int) -> None:
     """A price is zero or more, and not absurd."""
     if price < 0:

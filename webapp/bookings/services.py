@@ -12,8 +12,10 @@ from sqlalchemy import delete, update
 from webapp.audit import record
 from webapp.bookings.counters import deltas_for, forget_counters, move_counters, refresh_visits
 from webapp.bookings.rules import (
+    NEEDS_START,
     check_blacklist,
     check_price,
+    check_started,
     check_times,
     customer_of,
     location_of,
@@ -140,17 +142,27 @@ VERBS = {"completed": "completed", "cancelled": "cancelled", "no_show": "marked 
 def change_status(
     booking: Booking, actor: StaffUser, status: str, cancelled_by: str | None = None
 ) -> Booking:
-    """Move a booked booking to `status` exactly once, and move the counters with it."""
+    """Move a booked booking to `status` exactly once, and move the counters with it.
+
+    Completed and no-show need the booking to have started (a future visit would count as the last
+    one); the compare-and-set UPDATE checks that too, so a reschedule meanwhile cannot slip past it.
+    """
     if booking.status != "booked":
         raise Invalid(None, transition_refusal(booking.status, status))
+    tz_name = db.session.get(Business, booking.business_id).timezone
+    now = utcnow()
+    check_started(booking, status, tz_name, now)
+    guard = [Booking.starts_at <= now] if status in NEEDS_START else []
     done = db.session.execute(
         update(Booking)
-        .where(Booking.id == booking.id, Booking.status == "booked")
-        .values(status=status, cancelled_by=cancelled_by, updated_at=utcnow())
+        .where(Booking.id == booking.id, Booking.status == "booked", *guard)
+        .values(status=status, cancelled_by=cancelled_by, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if done.rowcount != 1:  # someone else changed it between our read and our write
         db.session.refresh(booking)
+        if booking.status == "booked":  # moved into the future meanwhile
+            check_started(booking, status, tz_name, now)
         raise Invalid(None, transition_refusal(booking.status, status))
     db.session.refresh(booking)
     move_counters(booking.customer_id, **deltas_for(booking))

@@ -14,7 +14,7 @@ from webapp.edge import customer_or_404, customer_url, day_arg, owned_or_404, sa
 from webapp.errors import Invalid
 from webapp.extensions import db
 from webapp.htmx import VARY, page_or_block, wants_fragment
-from webapp.models import Booking
+from webapp.models import Booking, utcnow
 
 # A service's field name -> the form field that shows its message.
 FORM_FIELDS = {
@@ -54,6 +54,7 @@ def today():
         location=location,
         rows=rows,
         totals=queries.day_totals(rows),
+        now=utcnow(),  # a booking still ahead offers only "Cancel…" (rules.has_started)
     )
 
 
@@ -76,7 +77,9 @@ def act(booking_id, action: str):
         db.session.commit()
     customer = queries.customer_for(booking)
     if wants_fragment():
-        html = render_template("bookings/_row.html", booking=booking, customer=customer, error=error)
+        html = render_template(
+            "bookings/_row.html", booking=booking, customer=customer, error=error, now=utcnow()
+        )
         headers = VARY if error else {**VARY, "HX-Trigger": "bookings-changed"}  # the day's totals refresh
         return html, 422 if error else 200, headers
     if error:

@@ -28,6 +28,10 @@ FILTER_KEYS = (
 )  # fmt: skip
 
 
+# The marketing filter's answer and dates: they narrow the list only once a preference is chosen.
+CONSENT_DETAILS = ("consent", "consent_from", "consent_to")
+
+
 @bp.get("/customers")
 def search():
     """Search and list customers; an htmx request gets only the results."""
@@ -56,9 +60,13 @@ def search():
 
 
 def carried_args() -> dict:
-    """The request's filters, to keep in pagination and sort links (page itself excluded)."""
+    """The request's filters, to keep in pagination and sort links (page itself excluded); a default
+    or a value that narrows nothing is left out (the consent answer and dates need a preference)."""
     out = {}
+    preference = any(v.strip() for v in request.args.getlist("consent_preference"))
     for key in FILTER_KEYS:
+        if key in CONSENT_DETAILS and not preference:
+            continue
         values = [v for v in request.args.getlist(key) if v.strip()]
         if (
             values

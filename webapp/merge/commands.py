@@ -7,6 +7,7 @@ from webapp.extensions import db
 from webapp.merge import bp
 from webapp.merge.candidates import refresh_duplicates
 from webapp.models import Business
+from webapp.text import counted
 
 
 @bp.cli.command("refresh-duplicates")
@@ -25,6 +26,6 @@ def refresh_duplicates_command(business_name: str | None) -> None:
         scan = refresh_duplicates(business.id)
         db.session.commit()
         click.echo(
-            f"{business.name}: {scan.customers:,} customers checked, "
-            f"{scan.candidates:,} possible duplicates, {scan.seconds:.1f} s."
+            f"{business.name}: {counted(scan.customers, 'customer')} checked, "
+            f"{counted(scan.candidates, 'possible duplicate')}, {scan.seconds:.1f} s."
         )

@@ -9,13 +9,14 @@ from sqlalchemy import select
 from webapp.edge import customer_or_404, customer_url, page_number
 from webapp.errors import Conflict, Invalid
 from webapp.extensions import db
-from webapp.htmx import page_or_block
+from webapp.htmx import page_or_block, wants_fragment
 from webapp.merge import bp, candidates, queries, rows, services, undo
 from webapp.merge.forms import ActionForm, MergeForm, PairForm
 from webapp.merge.history import undo_problems
 from webapp.models import AuditEvent, Customer, DuplicateScan
 from webapp.models.customer import LEAN
 from webapp.security import role_required
+from webapp.text import counted
 
 # Merge pages link to the customers they show.
 bp.add_app_template_global(customer_url)
@@ -79,7 +80,8 @@ def refresh():
             return redirect(url_for("merge.duplicates"), 303)
         scan = candidates.refresh_duplicates(current_user.business_id)
         db.session.commit()
-        flash(f"Checked {scan.customers:,} customers: {scan.candidates:,} possible duplicates.", "success")
+        found = counted(scan.candidates, "possible duplicate")
+        flash(f"Checked {counted(scan.customers, 'customer')}: {found}.", "success")
     return redirect(url_for("merge.duplicates"), 303)
 
 
@@ -192,7 +194,16 @@ def _merge_page(source, target, form, problem):
         fields=services.CHOICE_FIELDS,
         field_labels=services.FIELD_LABELS,
         label=rows.label,
+        kept_name=kept_name(source, target, form.choices()),
+        oob=wants_fragment(),  # the preview fragment also relabels the merge button
     )
+
+
+def kept_name(source: Customer, target: Customer, choices: dict) -> str:
+    """The survivor's name once merged, with the name fields chosen: what the merge button says is kept."""
+    side = {"source": source, "target": target}
+    first, last = (getattr(side.get(choices.get(n)) or target, n) for n in ("first_name", "last_name"))
+    return " ".join(p for p in (first, last) if p) or target.display_name
 
 
 @bp.post("/customers/merge/<int:event_id>/undo")

@@ -22,7 +22,7 @@ def ranked_search(business, c: Criteria, *, with_count: bool, columns: tuple = (
     dialect = db.engine.dialect.name
     offset = (c.page - 1) * c.limit
     # Tiers of the same shape share a statement; their values only fill its parameters.
-    shape = tuple(replace(t, values=("",) * len(t.values)) for t in found)
+    shape = tuple(replace(t, values=("",) * len(t.values), starts=("",) * len(t.starts)) for t in found)
     sort = c.sort if c.sort_given else None
     shared = not c.filtered
     if shared:

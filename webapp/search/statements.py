@@ -28,6 +28,16 @@ from webapp.search.rows import row_key, row_select
 from webapp.search.tiers import CONTAINS, NAME, Tier
 
 
+def starts_conditions(patterns: list) -> list:
+    """Each short word (a pair of bound patterns, `tiers.starts_binds`) starts a word of search_text:
+    a filter on the rows the trigram fragments narrowed to, never a lookup of its own."""
+    text = Customer.search_text
+    return [
+        or_(text.like(patterns[i], escape="\\"), text.like(patterns[i + 1], escape="\\"))
+        for i in range(0, len(patterns), 2)
+    ]
+
+
 def contains_part(columns: list, fragments: list, where: list):
     """SELECT `columns` of the live customers whose search_text holds every fragment (bound values).
 
@@ -51,7 +61,8 @@ def tier_part(i: int, tier: Tier, where: list, key, cap):
     v = [bindparam(f"t{i}_{j}") for j in range(len(tier.binds(db.engine.dialect.name)))]
     if tier.how in ("contains", "words"):
         rank = literal_column(str(tier.rank))
-        fragments = v
+        split = len(v) - 2 * len(tier.starts)
+        fragments, where = v[:split], [*where, *starts_conditions(v[split:])]
         if tier.how == "words":
             as_name = or_(
                 Customer.search_name.like(v[0], escape="\\"), Customer.search_name_rev.like(v[1], escape="\\")

@@ -34,6 +34,9 @@ class Tier:
     key: str | None
     how: str
     values: tuple
+    # "contains" only: words too short for the trigram index (under 3 letters), each of which must start
+    # a word of search_text, checked on the rows the fragments in `values` narrowed to: every word counts.
+    starts: tuple = ()
 
     def binds(self, dialect: str) -> list:
         """The values to bind, in the order `tier_part` numbers its parameters."""
@@ -42,7 +45,7 @@ class Tier:
         if self.how == "^~":
             return [self.values[0], self.values[0] + TOP, self.values[1]]
         if self.how == "contains":
-            return contains_binds(self.values, dialect)
+            return contains_binds(self.values, dialect) + starts_binds(self.starts)
         if self.how == "words":
             return [*self.values[:2], *contains_binds(self.values[2:], dialect)]
         return list(self.values)
@@ -63,6 +66,11 @@ def contains_binds(fragments, dialect: str) -> list[str]:
     if dialect == "sqlite":
         return [" ".join('"' + f.replace('"', '""') + '"' for f in fragments)]
     return [f"%{like_escape(f)}%" for f in fragments]
+
+
+def starts_binds(words) -> list[str]:
+    """Two LIKE patterns per short word: it starts search_text, or a word after a space in it."""
+    return [p for w in words for p in (like_escape(w) + "%", "% " + like_escape(w) + "%")]
 
 
 def name_words_tier(words: list[str]) -> Tier:
@@ -147,7 +155,13 @@ def tiers(q: str, region: str = "GB") -> list[Tier]:
         # Every folded word lies inside one of the contains-fragments (they only keep more punctuation),
         # so whatever those would find, the words tier has already found and ranked.
         return out
-    fragments = [f for f in (fold_fragment(w) for w in q.split()) if len(f) >= 3]
+    fragments, starts = [], []
+    for typed in q.split():
+        fragment = fold_fragment(typed)
+        if len(fragment) >= 3:
+            fragments.append(fragment)
+        else:  # too short to narrow through trigrams: it must start a word of the row instead
+            starts.extend(w for w in fold(typed).split() if w not in starts)
     if any(narrowable(f) for f in fragments):
-        out.append(Tier(CONTAINS, None, "contains", tuple(fragments)))
+        out.append(Tier(CONTAINS, None, "contains", tuple(fragments), tuple(starts)))
     return out
