@@ -208,8 +208,9 @@ def raise_body_limit():
     if limit is None or request.method != "POST":
         return
     setting, role = limit
-    if current_user.is_authenticated and current_user.has_role(role):
-        request.max_content_length = int(current_app.config[setting]) + MULTIPART_SLACK
+    allowed = current_app.config.get(setting)
+    if allowed and current_user.is_authenticated and current_user.has_role(role):
+        request.max_content_length = int(allowed) + MULTIPART_SLACK
 
 
 def init_app(app) -> None:
