@@ -173,7 +173,7 @@ def multipart(content: bytes, name: str = "big.csv") -> bytes:
 @pytest.fixture
 def small_limits(app):
     """Every body limited to 1 MB, the import's upload to 3 MB (instead of 16 and 100)."""
-    saved = app.config["MAX_CONTENT_LENGTH"], app.config["IMPORT_MAX_BYTES"]
+    saved = app.config.get("MAX_CONTENT_LENGTH"), app.config.get("IMPORT_MAX_BYTES")
     app.config["MAX_CONTENT_LENGTH"], app.config["IMPORT_MAX_BYTES"] = 1024 * 1024, 3 * 1024 * 1024
     yield
     app.config["MAX_CONTENT_LENGTH"], app.config["IMPORT_MAX_BYTES"] = saved
