@@ -23,6 +23,17 @@ from webapp.models.merge import (
     DuplicateCandidate,
     DuplicateScan,
 )
+from webapp.models.money import (
+    CardProgram,
+    CardStamp,
+    CustomerCard,
+    LedgerEntry,
+    OutboxMessage,
+    PointsTransaction,
+    ReceiptSequence,
+    Sale,
+    SaleReversal,
+)
 from webapp.models.staff import SignInFailure, StaffUser
 from webapp.models.submission import FormSubmission
 
@@ -31,6 +42,15 @@ __all__ = [
     "AuditEvent",
     "Booking",
     "Business",
+    "CardProgram",
+    "CardStamp",
+    "CustomerCard",
+    "LedgerEntry",
+    "OutboxMessage",
+    "PointsTransaction",
+    "ReceiptSequence",
+    "Sale",
+    "SaleReversal",
     "Customer",
     "CustomerContactHistory",
     "CustomerMatchKey",

@@ -164,8 +164,11 @@ class Customer(CustomerFace, db.Model):
     completed_bookings: Mapped[int] = mapped_column(default=0)
     first_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Money (webapp/money): net of reversals, from the customer's sales, points and ledger rows.
     total_spent: Mapped[int] = mapped_column(default=0)  # minor units
+    total_orders: Mapped[int] = mapped_column(default=0)  # sales not reversed
     points_balance: Mapped[int] = mapped_column(default=0)
+    ledger_balance: Mapped[int] = mapped_column(default=0)  # minor units; negative = owes
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
