@@ -1,6 +1,7 @@
 """Reading import files (encodings, delimiters, quoting, limits), guessing columns, reading values."""
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -181,6 +182,17 @@ def test_timestamps():
     assert parse_datetime("1614834367", False, TODAY) == datetime(2021, 3, 4, 5, 6, 7, tzinfo=UTC)
     assert parse_datetime("04/03/2021", False, TODAY) == datetime(2021, 3, 4, tzinfo=UTC)
     assert parse_datetime("44259.5", False, TODAY) == datetime(2021, 3, 4, 12, tzinfo=UTC)
+
+
+def test_a_time_without_an_offset_is_the_business_s_wall_clock():
+    london, kolkata = ZoneInfo("Europe/London"), ZoneInfo("Asia/Kolkata")
+    summer = datetime(2022, 10, 1, 17, 24, tzinfo=UTC)  # 18:24 in London (BST)
+    assert parse_datetime("2022-10-01 18:24", False, TODAY, london) == summer
+    assert parse_datetime("2022-10-01T18:24:00+01:00", False, TODAY, kolkata) == summer  # offset wins
+    assert parse_datetime("2022-10-01T17:24:00Z", False, TODAY, kolkata) == summer
+    assert parse_datetime("01/10/2022", False, TODAY, kolkata) == datetime(2022, 9, 30, 18, 30, tzinfo=UTC)
+    assert parse_datetime("44835.5", False, TODAY, london) == datetime(2022, 10, 1, 11, tzinfo=UTC)
+    assert parse_datetime("1664645040", False, TODAY, kolkata) == summer  # Unix time is UTC
 
 
 @pytest.mark.parametrize(

@@ -57,3 +57,26 @@ def fold_fragment(text: str) -> str:
 def counted(n: int, singular: str, plural: str | None = None) -> str:
     """A count and its noun in agreement: "1 possible duplicate", "2 possible duplicates", "3 people"."""
     return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"
+
+
+# --- spreadsheet-safe CSV cells (webapp/exports/cells.py says why) ----------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def needs_quote(value: str) -> bool:
+    """A spreadsheet would run it: it starts with a formula start, or with quotes and then one (so
+    that taking one quote off a neutralized cell always gives back exactly what was typed)."""
+    return value.lstrip("'")[:1] in FORMULA_STARTS and value.lstrip("'") != ""
+
+
+def safe_text(value: str | None) -> str:
+    """`value` as a cell no spreadsheet runs: "" for None, a single quote before a formula start."""
+    if not value:
+        return ""
+    return "'" + value if needs_quote(value) else value
+
+
+def unquoted(cell: str) -> str:
+    """The text a neutralized cell stood for (what an import reading our own export takes back)."""
+    return cell[1:] if cell[:1] == "'" and needs_quote(cell[1:]) else cell

@@ -7,22 +7,12 @@ text cell the book holds, phone numbers included: an E.164 number ("+44740012345
 "'+447400123456" — every digit and the plus stay readable, a spreadsheet keeps it as text instead of
 turning it into 447400123456 (or 4.474E+11), and phone parsers (ours in the import included) skip
 the quote. Numbers the export computes itself (counts, amounts) are written as numbers, untouched.
+
+The pair of functions lives in webapp/text.py, below both features: the CSV import takes the quote
+back off (`unquoted`), so an export imported again gives back exactly what was typed.
 """
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
+from webapp.text import FORMULA_STARTS, safe_text, unquoted
 
-def safe_text(value: str | None) -> str:
-    """`value` as a cell no spreadsheet runs: "" for None, a single quote before a formula start."""
-    if not value:
-        return ""
-    if value[0] in FORMULA_STARTS:
-        return "'" + value
-    return value
-
-
-def unquoted(cell: str) -> str:
-    """The text a neutralized cell stood for (what an import reading our own export takes back)."""
-    if len(cell) > 1 and cell[0] == "'" and cell[1] in FORMULA_STARTS:
-        return cell[1:]
-    return cell
+__all__ = ["FORMULA_STARTS", "safe_text", "unquoted"]

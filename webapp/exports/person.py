@@ -1,9 +1,8 @@
 """Everything held about one person, as plain JSON-ready data (an access request's answer).
 
 The answer is built from SECTIONS, in order: each is a function of (customer, ids) returning what one
-part of the app holds, where `ids` are the customer's id and every record merged into it. A feature
-that starts holding something about a person (sales, points, cards, ledger) registers its section with
-`@section("name")` in its own folder, replacing the empty placeholder below.
+part of the app holds, where `ids` are the customer's id and every record merged into it. The money
+parts (sales, points, cards, ledger) are in money_sections.py, registered with `@section("name")` too.
 """
 
 import uuid
@@ -32,8 +31,6 @@ FORMAT = "frontdesk.person-export/1"
 CONSENT_ACTION = "customer.consents_changed"
 # Columns of the record that are the app's own machinery, not information about the person.
 INTERNAL = {"search_name", "search_name_rev", "search_phone", "search_company", "search_text", "tag_list"}
-# Parts that arrive with later features: present now, empty, so the shape of the answer is stable.
-LATER = ("sales", "points", "cards", "ledger")
 
 SECTIONS: dict[str, Callable[[Customer, list], object]] = {}
 
@@ -210,5 +207,4 @@ def former_contacts_section(customer: Customer, ids: list) -> list:
     ]
 
 
-for _name in LATER:
-    section(_name)(lambda customer, ids: [])
+from webapp.exports import money_sections  # noqa: E402,F401  (registers sales, points, cards, ledger)

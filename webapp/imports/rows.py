@@ -18,7 +18,8 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 
@@ -35,7 +36,7 @@ from webapp.extensions import db
 from webapp.imports.mapping import JOINED
 from webapp.models import Business, Customer, Tag, customer_tag
 from webapp.phones import normalize_phone
-from webapp.text import has_control_characters
+from webapp.text import has_control_characters, unquoted
 
 # The stored customer fields an import writes, in the order the rejected-rows file and events use.
 STORED = (
@@ -178,22 +179,25 @@ def parse_date(raw: str, month_first: bool, today: date) -> date:
         raise ValueError(f"“{raw}” is not a real date.") from None
 
 
-def parse_datetime(raw: str, month_first: bool, today: date) -> datetime:
+def parse_datetime(raw: str, month_first: bool, today: date, zone: tzinfo = UTC) -> datetime:
     """A timestamp (ISO 8601, Unix seconds or milliseconds, an Excel serial with its time) or a date
-    (taken as midnight UTC); raises ValueError with a sentence."""
+    (taken as its midnight), in UTC; raises ValueError with a sentence. A time written without an
+    offset is a wall-clock time in `zone`, the business's timezone: what its staff saw on their
+    screen and what our own export writes."""
     value = raw.strip()
     if re.fullmatch(r"\d{9,10}|\d{12,13}", value):
         seconds = int(value) / (1000 if len(value) > 10 else 1)
         return datetime.fromtimestamp(seconds, UTC)
     if SERIAL.match(value) and "." in value:
         number = float(value)
-        return datetime.combine(EXCEL_EPOCH, datetime.min.time(), UTC) + timedelta(days=number)
+        wall = datetime.combine(EXCEL_EPOCH, datetime.min.time()) + timedelta(days=number)
+        return wall.replace(tzinfo=zone).astimezone(UTC)
     try:
         stamp = datetime.fromisoformat(value.replace(" UTC", "").replace("Z", "+00:00"))
     except ValueError:
         day = parse_date(value, month_first, today)
-        return datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+        return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+    return stamp.replace(tzinfo=zone).astimezone(UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
 # --- other fields -----------------------------------------------------------------------------------
@@ -268,6 +272,7 @@ class RowReader:
         self.month_first = self.region in MONTH_FIRST_REGIONS
         self.business = business
         self.today = business_today(business)
+        self.zone = ZoneInfo(business.timezone or "UTC")
         self.columns: dict[str, list[int]] = {}
         for index, key in sorted(mapping.items()):
             if key != "ignore":
@@ -279,11 +284,11 @@ class RowReader:
         """The column's cell (several columns of a joined field joined); None when not mapped."""
         index = self.single.get(key)
         if index is not None:
-            return cells[index].strip() if index < len(cells) else ""
+            return unquoted(cells[index].strip()) if index < len(cells) else ""
         indexes = self.columns.get(key)
         if not indexes:
             return None
-        parts = [cells[i].strip() for i in indexes if i < len(cells) and cells[i].strip()]
+        parts = [unquoted(cells[i].strip()) for i in indexes if i < len(cells) and cells[i].strip()]
         return JOINED.get(key, " ").join(parts)
 
     def read(self, line: int, cells: list[str]) -> Row:
@@ -381,7 +386,7 @@ class RowReader:
         raw = self.cell(row.cells, "created_at")
         if raw:
             try:
-                since = parse_datetime(raw, self.month_first, self.today)
+                since = parse_datetime(raw, self.month_first, self.today, self.zone)
                 if since > datetime.now(UTC) + timedelta(days=1):
                     row.notes.append(f"Customer since “{raw}” is in the future; today is used.")
                 else:
