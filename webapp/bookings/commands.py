@@ -9,13 +9,15 @@ from webapp.bookings import bp
 from webapp.bookings.counters import recount, rehome_stranded
 from webapp.extensions import db
 from webapp.models import Business
+from webapp.money.recount import recount_money
 from webapp.search import deep_pages, tag_lists
 
 
 @bp.cli.command("recount")
 @click.option("--business", "business_name", default=None, help="Only this business (by name).")
 def recount_command(business_name: str | None) -> None:
-    """Recompute the customers' booking counters from their bookings, the customer list's bucket
+    """Recompute the customers' booking counters from their bookings, their money balances (spend,
+    orders, points, store credit) and their cards' stamps from the money rows, the customer list's bucket
     counts from the customers and each customer's copy of its tags from its tags (after raw SQL, a
     TRUNCATE or a restore), and report how many were wrong."""
     business_id = None
@@ -34,6 +36,12 @@ def recount_command(business_name: str | None) -> None:
         click.echo(f"Fixed the counters of {wrong:,} customer{'s' if wrong != 1 else ''} in {seconds:.1f} s.")
     else:
         click.echo(f"All counters were already right (checked in {seconds:.1f} s).")
+    money, seconds = timed(lambda: recount_money(business_id=business_id))
+    if money:
+        plural = "s" if money != 1 else ""
+        click.echo(f"Fixed the money balances of {money:,} customer{plural} in {seconds:.1f} s.")
+    else:
+        click.echo(f"All money balances were already right (checked in {seconds:.1f} s).")
     buckets, seconds = timed(lambda: deep_pages.rebuild(business_id))
     if buckets:
         click.echo(f"Fixed {buckets:,} list bucket count{'s' if buckets != 1 else ''} in {seconds:.1f} s.")

@@ -2,7 +2,7 @@
 
 import uuid
 
-from sqlalchemy import bindparam, delete, exists, select, update
+from sqlalchemy import bindparam, delete, exists, or_, select, update
 
 from webapp import signals
 from webapp.audit import record
@@ -11,8 +11,11 @@ from webapp.database import utcnow
 from webapp.extensions import db
 from webapp.models import AuditEvent, Booking, Customer, CustomerConsent, StaffUser
 from webapp.models.customer import LEAN, customer_tag
+from webapp.models.money import CustomerCard, LedgerEntry, PointsTransaction, Sale
 from webapp.models.search_keys import search_keys
 
+# Rows that make a customer's history (with bookings): such a customer is anonymized, never deleted.
+MONEY_ROWS = (Sale, PointsTransaction, LedgerEntry, CustomerCard)
 # What an audit event holds instead of a value of the person once they are anonymized.
 REDACTED = "(removed)"
 # Values an audit event may hold that identify the person.
@@ -22,19 +25,22 @@ WIPED_TEXT = ("first_name", "last_name", "company", "address", "notes", "custom_
 # reason): free text that may name them or describe their health or behaviour. Once the record is
 # anonymized no restriction can match anyone again, so the words serve no purpose and are redacted;
 # the level, dates and who set it stay ("who did what, when").
-FREE_TEXT_KEYS = ("reason", "note", "blacklist_reason")
+FREE_TEXT_KEYS = ("reason", "note", "blacklist_reason", "reference")  # reference: a payment's, as typed
 RESTRICTION_SNAPSHOTS = ("before", "after")  # the blacklist's snapshots, each with a "reason"
 TAG_ACTIONS = ("customer.created", "customer.updated", "customer.tags_changed")  # "tags": names
 CONSENT_ACTION = "customer.consents_changed"  # every value is the person's answer
 
 
 def has_history(customer: Customer) -> bool:
-    """True when other records point at this customer (bookings; sales to come; merged records)."""
+    """True when other records point at this customer: bookings, money (sales, points, store-credit
+    entries, stamp cards: append-only, never deleted) or merged records."""
+    b, me = customer.business_id, customer.id
     checks = [
-        exists().where(Booking.business_id == customer.business_id, Booking.customer_id == customer.id),
-        exists().where(Customer.business_id == customer.business_id, Customer.merged_into_id == customer.id),
+        exists().where(Booking.business_id == b, Booking.customer_id == me),
+        *(exists().where(m.business_id == b, m.customer_id == me) for m in MONEY_ROWS),
+        exists().where(Customer.business_id == b, Customer.merged_into_id == me),
     ]
-    return any(db.session.scalar(select(check)) for check in checks)
+    return db.session.scalar(select(or_(*checks)))
 
 
 def delete_or_anonymize(customer: Customer, actor: StaffUser | None) -> str:

@@ -1,12 +1,13 @@
 """Reading duplicate candidates: one page of pairs, one customer's pairs, finding the other of a merge."""
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from webapp.edge import page_of
 from webapp.extensions import db
 from webapp.merge.candidates import REASON_LABELS
 from webapp.models import Customer, DuplicateCandidate
 from webapp.models.customer import LEAN
+from webapp.models.money import CustomerCard, LedgerEntry, PointsTransaction, Sale, SaleReversal
 
 
 def list_candidates(business_id: int, page: int = 1, per_page: int = 25, reason: str = ""):
@@ -95,3 +96,42 @@ def find_customers(business, q: str, exclude_id=None, limit: int = 20) -> list[C
         return []
     found = search_customers(business, q, limit=limit + 1, with_count=False).customers
     return [c for c in found if c.id != exclude_id][:limit]
+
+
+# The tables whose rows the preview sums up as money (their row counts are not listed one by one).
+MONEY_TABLES = ("sale", "points_transaction", "ledger_entry", "customer_card", "card_stamp")
+
+
+def money_moves(business_id: int, customer_id) -> dict:
+    """What of the customer's money a merge moves, in one query: its sales (how many, and what they
+    total once voids and refunds are taken off), its points, its stamp cards and its store-credit
+    balance (negative: owes)."""
+
+    def owned(model):
+        return (model.business_id == business_id, model.customer_id == customer_id)
+
+    kept = ~select(SaleReversal.id).where(SaleReversal.sale_id == Sale.id).exists()
+    signed = case((LedgerEntry.type == "credit", LedgerEntry.amount), else_=-LedgerEntry.amount)
+    row = db.session.execute(
+        select(
+            select(func.count(Sale.id)).where(*owned(Sale)).scalar_subquery().label("sales"),
+            select(func.coalesce(func.sum(Sale.total), 0))
+            .where(*owned(Sale), kept)
+            .scalar_subquery()
+            .label("sales_total"),
+            select(func.coalesce(func.sum(PointsTransaction.points), 0))
+            .where(*owned(PointsTransaction))
+            .scalar_subquery()
+            .label("points"),
+            select(func.count(CustomerCard.id)).where(*owned(CustomerCard)).scalar_subquery().label("cards"),
+            select(func.count(LedgerEntry.id))
+            .where(*owned(LedgerEntry))
+            .scalar_subquery()
+            .label("ledger_entries"),
+            select(func.coalesce(func.sum(signed), 0))
+            .where(*owned(LedgerEntry))
+            .scalar_subquery()
+            .label("ledger_balance"),
+        )
+    ).one()
+    return row._asdict()

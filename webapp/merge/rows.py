@@ -21,7 +21,13 @@ NOT_MOVED = {
     "dismissed_pair",
     "audit_event",
 }
-LABELS = {"booking": ("booking", "bookings"), "sale": ("sale", "sales")}
+LABELS = {
+    "booking": ("booking", "bookings"),
+    "sale": ("sale", "sales"),
+    "points_transaction": ("points entry", "points entries"),
+    "customer_card": ("stamp card", "stamp cards"),
+    "outbox_message": ("email", "emails"),
+}
 CHUNK = 5000  # keys per UPDATE … WHERE id IN (…): under SQLite's and PostgreSQL's parameter limits
 
 
@@ -55,10 +61,12 @@ def owned_by(table, business_id: int, customer_id: uuid.UUID) -> list:
     return where
 
 
-def count_movable(business_id: int, source_id: uuid.UUID) -> dict[str, int]:
-    """table name -> how many of the customer's rows a merge would move."""
+def count_movable(business_id: int, source_id: uuid.UUID, skip=()) -> dict[str, int]:
+    """table name -> how many of the customer's rows a merge would move (tables in `skip` left out)."""
     counts = {}
     for table, _ in movable_tables():
+        if table.name in skip:
+            continue
         counts[table.name] = db.session.scalar(
             select(func.count()).select_from(table).where(*owned_by(table, business_id, source_id))
         )
@@ -267,25 +275,14 @@ def unmerge_consents(source: Customer, target: Customer, log: dict) -> None:
         db.session.expire(c, ["consents"])
 
 
-def move_points(source: Customer, target: Customer) -> int:
-    """Add the duplicate's points balance to the survivor's; returns the amount moved."""
-    points = db.session.scalar(select(Customer.points_balance).where(Customer.id == source.id)) or 0
-    if points:
-        db.session.execute(
-            update(Customer)
-            .where(Customer.id == target.id)
-            .values(points_balance=Customer.points_balance + points)
+def points_moved(moved: dict) -> int:
+    """What the moved points rows add up to (the duplicate's points, as the API's transfer reports
+    them). The balances themselves follow the rows: money recounts both customers on the signal."""
+    table = db.metadata.tables.get("points_transaction")
+    ids = moved.get("points_transaction") or []
+    total = 0
+    for i in range(0, len(ids), CHUNK):
+        total += db.session.scalar(
+            select(func.coalesce(func.sum(table.c.points), 0)).where(table.c.id.in_(ids[i : i + CHUNK]))
         )
-        db.session.execute(update(Customer).where(Customer.id == source.id).values(points_balance=0))
-    return points
-
-
-def unmove_points(source: Customer, target: Customer, points: int) -> None:
-    """Give the duplicate back the points it brought."""
-    if points:
-        db.session.execute(
-            update(Customer)
-            .where(Customer.id == target.id)
-            .values(points_balance=Customer.points_balance - points)
-        )
-        db.session.execute(update(Customer).where(Customer.id == source.id).values(points_balance=points))
+    return total

@@ -10,7 +10,7 @@ from webapp.audit import record
 from webapp.database import utcnow
 from webapp.errors import Conflict, Invalid
 from webapp.extensions import db
-from webapp.merge import candidates, rows
+from webapp.merge import candidates, queries, rows
 from webapp.merge.snapshots import CHOICE_FIELDS, RESTRICTION_FIELDS, snapshot, to_json
 from webapp.models import AuditEvent, Customer, CustomerContactHistory, Location, StaffUser, Tag
 from webapp.models.customer import customer_location, customer_tag
@@ -35,12 +35,15 @@ class Plan:
 
     values: dict
     changed: dict  # field -> (old, new) on the target
-    moves: dict  # label -> count
+    moves: dict  # table name -> count (money tables summed up in `money` instead)
     tags_added: list = field(default_factory=list)
     locations_added: list = field(default_factory=list)
     consents_from_source: int = 0
     restriction_carried: bool = False
     notes: str = ""
+    money: dict = field(
+        default_factory=dict
+    )  # sales, sales_total, points, cards, ledger_entries, ledger_balance
 
 
 def check_pair(source: Customer, target: Customer, business_id: int) -> None:
@@ -117,12 +120,13 @@ def plan_merge(source: Customer, target: Customer, choices: dict) -> Plan:
     return Plan(
         values=values,
         changed=changed,
-        moves=rows.count_movable(source.business_id, source.id),
+        moves=rows.count_movable(source.business_id, source.id, skip=queries.MONEY_TABLES),
         tags_added=rows.links_added(Tag, customer_tag, "tag_id", source, target),
         locations_added=rows.links_added(Location, customer_location, "location_id", source, target),
         consents_from_source=len(rows.consents_of(source.id)),
         restriction_carried=bool(carried),
         notes=how,
+        money=queries.money_moves(source.business_id, source.id),
     )
 
 
@@ -188,10 +192,11 @@ def merge_customers(
         raise Invalid(
             None, "Someone else changed one of these customers at the same moment. Try again."
         ) from None
-    log["points"] = rows.move_points(source, target)
+    log["points"] = rows.points_moved(log["moved"])
     log["contact_history_ids"] = _remember_contacts(source, target, log["source_before"])
     log["candidates"] = candidates.forget_candidates(target.business_id, [source.id])
-    signals.customers_merged.send(target, source=source, actor=actor)  # bookings recounts both
+    # bookings recounts both; money sets both balances from the moved rows (`moved`: table -> ids)
+    signals.customers_merged.send(target, source=source, actor=actor, moved=log["moved"])
     event = record(actor, "customer.merged", target, **log)
     record(actor, "customer.merged_away", source, into_id=str(target.id), into_name=target.display_name)
     db.session.flush()

@@ -145,13 +145,13 @@ def undo_merge(event: AuditEvent, actor: StaffUser) -> dict:
     back, stayed = rows.move_back(data.get("moved", {}), source.id, target.id)
     rows.unmerge_links(source, target, data)
     rows.unmerge_consents(source, target, data.get("consents", {}))
-    rows.unmove_points(source, target, data.get("points", 0))
     if data.get("contact_history_ids"):
         db.session.execute(
             delete(CustomerContactHistory).where(CustomerContactHistory.id.in_(data["contact_history_ids"]))
         )
     _restore_candidates(event.business_id, data.get("candidates", []))
-    signals.merge_undone.send(target, source=source, actor=actor)  # bookings recounts both
+    # bookings recounts both; money follows the rows moved back (and refuses spent points)
+    signals.merge_undone.send(target, source=source, actor=actor, moved=data.get("moved", {}))
     result = {
         "merge_event_id": event.id,
         "moved_back": back,
