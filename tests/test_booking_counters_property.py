@@ -10,7 +10,7 @@ from helpers import run_state_machine
 from webapp.bookings import counters, services
 from webapp.errors import Invalid
 from webapp.extensions import db
-from webapp.models import Booking, Customer
+from webapp.models import Booking, Customer, PointsTransaction, ReceiptSequence, Sale
 
 BASE = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 slots = st.integers(min_value=0, max_value=400)  # hours from BASE: overlaps and ties happen often
@@ -49,9 +49,12 @@ def test_counters_always_equal_the_aggregates(machine_setup, app):
         @initialize()
         def start(self):
             db.session.rollback()
-            db.session.execute(db.delete(Booking))
+            for model in (PointsTransaction, Sale, ReceiptSequence, Booking):  # completed ones have sales
+                db.session.execute(db.delete(model))
             db.session.execute(
-                db.update(Customer).values(**counters.ZERO).execution_options(synchronize_session=False)
+                db.update(Customer)
+                .values(**counters.ZERO, total_spent=0, total_orders=0, points_balance=0)
+                .execution_options(synchronize_session=False)
             )
             db.session.commit()
             self.ids: list = []
@@ -119,13 +122,33 @@ def test_counters_always_equal_the_aggregates(machine_setup, app):
         @rule(index=st.integers(0, 50))
         def remove(self, index):
             booking = self.pick(index)
-            self.ids.remove(booking.id)
-            services.delete_booking(booking, setup["actor"])
-            db.session.commit()
+            paid = booking.status == "completed" and booking.price > 0  # it has its sale: kept
+            try:
+                services.delete_booking(booking, setup["actor"])
+            except Invalid as e:
+                db.session.rollback()
+                assert paid and "paid for" in e.message
+            else:
+                db.session.commit()
+                assert not paid
+                self.ids.remove(booking.id)
 
         @invariant()
         def counters_equal_aggregates(self):
             check_counters(setup["customers"])
+
+        @invariant()
+        def spend_is_the_sales_of_completed_bookings(self):
+            """Spend is counted once, by sales: each completed booking with a price recorded one."""
+            for cid in setup["customers"]:
+                stored = db.session.get(Customer, cid)
+                sold = db.session.scalar(db.select(db.func.sum(Sale.total)).where(Sale.customer_id == cid))
+                paid = db.session.scalar(
+                    db.select(db.func.sum(Booking.price)).where(
+                        Booking.customer_id == cid, Booking.status == "completed"
+                    )
+                )
+                assert stored.total_spent == (sold or 0) == (paid or 0)
 
         @invariant()
         def recount_finds_nothing_wrong(self):

@@ -93,15 +93,17 @@ def test_complete_cancel_no_show_move_the_right_counters(book, make_customer, st
     after = counters_of(customer)
     assert after == truth_of(customer)
     assert after["completed_bookings"] == 2
-    assert after["total_spent"] == 3000
+    assert db.session.get(Customer, customer.id).total_spent == 3000  # the two completions' sales
     assert after["first_visit_at"] == START
     assert after["last_visit_at"] == START + timedelta(days=1)
     assert after["cancellations_by_customer"] == 1
     assert after["no_shows"] == 1
     assert db.session.get(Customer, customer.id).average_spend == 1500
-    assert audit_actions(customer)[-4:] == [
+    assert audit_actions(customer)[-6:] == [
         "booking.completed",
+        "sale.recorded",  # a completed booking with a price records its sale
         "booking.completed",
+        "sale.recorded",
         "booking.cancelled",
         "booking.no_show",
     ]
@@ -116,8 +118,8 @@ def test_cancel_by_business_is_counted_apart(book, make_customer, staff):
 
 
 def test_delete_takes_a_completed_booking_out_of_every_counter(book, make_customer, staff):
-    customer = make_customer()
-    early, late = book(customer, START), book(customer, START + timedelta(days=3))
+    customer = make_customer()  # free visits: a paid one has its sale and is never deleted
+    early, late = book(customer, START, price=0), book(customer, START + timedelta(days=3), price=0)
     services.complete_booking(early, staff["receptionist"])
     services.complete_booking(late, staff["receptionist"])
     db.session.commit()
@@ -128,6 +130,29 @@ def test_delete_takes_a_completed_booking_out_of_every_counter(book, make_custom
     assert after["last_visit_at"] == START
     assert after["total_bookings"] == 1
     assert "booking.deleted" in audit_actions(customer)
+
+
+def test_a_paid_or_stamped_visit_is_never_deleted(book, make_customer, staff, business):
+    """Its sale and its card stamp are history: deleting is refused with why, and nothing changes."""
+    from webapp.loyalty.cards import enrol
+    from webapp.loyalty.programs import create_program
+
+    customer = make_customer()
+    program = create_program(
+        business, name="Cut card", stamps_required=5, reward="Free cut", stamp_on_complete=True, actor=None
+    )
+    enrol(customer, program, actor=None)
+    paid, free = book(customer, START, price=3000), book(customer, START + timedelta(days=1), price=0)
+    services.complete_booking(paid, staff["receptionist"])
+    services.complete_booking(free, staff["receptionist"])
+    db.session.commit()
+    with pytest.raises(Invalid, match=r"paid for \(receipt REC-"):
+        services.delete_booking(paid, staff["manager"])
+    db.session.rollback()
+    with pytest.raises(Invalid, match="stamp on a loyalty card"):
+        services.delete_booking(free, staff["manager"])
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Booking)) == 2
 
 
 def test_reschedule_moves_the_time_only(book, make_customer, staff):

@@ -19,8 +19,9 @@ AGGREGATES = {
     "completed_bookings": func.sum(case((COMPLETED, 1), else_=0)),
     "first_visit_at": func.min(case((COMPLETED, Booking.starts_at))),
     "last_visit_at": func.max(case((COMPLETED, Booking.starts_at))),
-    "total_spent": func.sum(case((COMPLETED, Booking.price), else_=0)),
 }
+# Spend is not a booking counter: `total_spent` is the sum of the customer's sales (webapp/money), and
+# completing a booking with a price records its sale (the `booking_completed` signal).
 COUNTERS = tuple(AGGREGATES)
 ZERO = {
     "total_bookings": 0,
@@ -30,7 +31,6 @@ ZERO = {
     "completed_bookings": 0,
     "first_visit_at": None,
     "last_visit_at": None,
-    "total_spent": 0,
 }
 
 
@@ -121,7 +121,7 @@ def rehome_stranded(business_id: int | None = None) -> int:
 def deltas_for(booking: Booking) -> dict[str, int]:
     """What one booking in its current status adds to the counters (besides total_bookings)."""
     if booking.status == "completed":
-        return {"completed_bookings": 1, "total_spent": booking.price}
+        return {"completed_bookings": 1}
     if booking.status == "no_show":
         return {"no_shows": 1}
     if booking.status == "cancelled":

@@ -7,8 +7,9 @@ compare-and-set UPDATEs on the booking, so two desks pressing "Complete" at once
 
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
+from webapp import signals
 from webapp.audit import record
 from webapp.bookings.counters import deltas_for, forget_counters, move_counters, refresh_visits
 from webapp.bookings.rules import (
@@ -25,7 +26,7 @@ from webapp.bookings.rules import (
 )
 from webapp.errors import Invalid
 from webapp.extensions import db
-from webapp.models import Booking, Business, Customer, StaffUser, utcnow
+from webapp.models import Booking, Business, CardStamp, Customer, Sale, StaffUser, utcnow
 from webapp.models.locks import lock_customer
 
 STATUS_LABELS = {"booked": "booked", "completed": "completed", "cancelled": "cancelled", "no_show": "no-show"}
@@ -120,7 +121,7 @@ def create_booking(
 
 
 def complete_booking(booking: Booking, actor: StaffUser) -> Booking:
-    """The customer came: a visit, and the price counts as spent. Caller commits."""
+    """The customer came: a visit (its price becomes a sale through `booking_completed`). Caller commits."""
     return change_status(booking, actor, "completed")
 
 
@@ -177,6 +178,8 @@ def change_status(
         **({"cancelled_by": cancelled_by} if cancelled_by else {}),
     )
     forget_counters(booking.customer_id)
+    if status == "completed":  # its sale (when it has a price), a stamp: other features' rows
+        signals.booking_completed.send(booking, actor=actor)
     return booking
 
 
@@ -228,6 +231,20 @@ def not_movable(booking: Booking) -> str:
 def delete_booking(booking: Booking, actor: StaffUser) -> None:
     """Remove a booking entered by mistake, taking it out of every counter. Caller commits."""
     business_id, customer_id = booking.business_id, booking.customer_id
+    receipt = db.session.scalar(
+        select(Sale.receipt_number).where(Sale.business_id == business_id, Sale.booking_id == booking.id)
+    )
+    if receipt is not None:  # a sale is never deleted, and it keeps its booking
+        raise Invalid(
+            None,
+            f"This booking was paid for (receipt {receipt}), so it cannot be deleted; "
+            "a manager can void or refund the sale instead.",
+        )
+    stamped = db.session.scalar(
+        select(CardStamp.id).where(CardStamp.business_id == business_id, CardStamp.booking_id == booking.id)
+    )
+    if stamped is not None:  # a card's stamps are history too
+        raise Invalid(None, "This visit put a stamp on a loyalty card, so it cannot be deleted.")
     deltas, status = deltas_for(booking), booking.status
     done = db.session.execute(
         delete(Booking)

@@ -221,7 +221,8 @@ class Customer(CustomerFace, db.Model):
 
     @property
     def average_spend(self) -> int:
-        return self.total_spent // self.completed_bookings if self.completed_bookings else 0
+        """What a purchase comes to on average (minor units): spend is counted in sales only."""
+        return self.total_spent // self.total_orders if self.total_orders else 0
 
 
 LIVE = Customer.merged_into_id.is_(None)

@@ -53,6 +53,7 @@ LIST_COLUMNS = (
     Customer.no_shows,
     Customer.last_visit_at,
     Customer.total_spent,
+    Customer.ledger_balance,  # negative: the row's "Owes" badge
     Customer.created_at,
     Customer.tag_list,  # the row's own copy of its tags (see `tag_lists`): no read of customer_tag
 )
