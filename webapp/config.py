@@ -49,12 +49,24 @@ class Defaults:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
     ARGON2_PARALLELISM = 4
+    # Outgoing email (card links): smtp://host:port or smtp+starttls://user:password@host:port; None keeps
+    # every message in the outbox only (/settings/outbox), as in development.
+    MAIL_URL = None
+    MAIL_FROM = "frontdesk@localhost"
 
 
 def settings_from_env() -> dict:
     """The documented environment variables, when set."""
     out = {}
-    for name in ("SECRET_KEY", "RATELIMIT_STORAGE_URI", "HTMX_URL", "HTMX_INTEGRITY", "HUEY_URL"):
+    for name in (
+        "SECRET_KEY",
+        "RATELIMIT_STORAGE_URI",
+        "HTMX_URL",
+        "HTMX_INTEGRITY",
+        "HUEY_URL",
+        "MAIL_URL",
+        "MAIL_FROM",
+    ):
         if os.environ.get(name):
             out[name] = os.environ[name]
     if os.environ.get("DATABASE_URL"):

@@ -99,6 +99,13 @@ class CustomerForm(Form):
     custom_field_value = StringField("Reference", validators=[too_long(255, "the reference")])
     tag_ids = IdListField("Tags")
     location_ids = IdListField("Locations")
+    # A new customer's stamp card (webapp/loyalty): the view fills the choices with the active programs.
+    program_id = SelectField(
+        "Stamp card",
+        coerce=lambda v: int64(v) if v not in ("", None) else None,
+        choices=[SelectChoice("", "No card")],
+        validate_choice=False,
+    )
     dummy_label = StringField("Placeholder label", validators=[too_long(80, "the label")])
     version = HiddenIntegerField()
     form_token = HiddenField(

@@ -4,6 +4,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from wtforms import SelectChoice
 
 from webapp import signals
 from webapp.blacklist.evasion import evasion_for, flash_evasion
@@ -25,6 +26,8 @@ from webapp.edge import customer_link, customer_or_404, owned
 from webapp.errors import Conflict, Invalid, PossibleDuplicate
 from webapp.extensions import db
 from webapp.htmx import page_or_block
+from webapp.loyalty.cards import enrol_in
+from webapp.loyalty.programs import programs_of
 from webapp.models import AuditEvent, Customer
 from webapp.security import role_required
 
@@ -46,6 +49,9 @@ def new():
     """Add a customer, or a walk-in placeholder with `?walk_in=1`."""
     walk_in = is_walk_in_request()
     form = build_form()
+    form.program_id.choices = [SelectChoice("", "No card")] + [
+        SelectChoice(p.id, p.name) for p in programs_of(g.business, active_only=True)
+    ]
     similar = []
     if request.method == "GET" and walk_in:
         form.dummy_label.data = services.walk_in_label(g.business)
@@ -78,12 +84,15 @@ def create_from(form: CustomerForm, walk_in: bool):
         return services.create_walk_in(
             g.business, current_user, form_data(form, WALK_IN_FIELDS), label=form.dummy_label.data
         )
-    return services.create_customer(
+    customer = services.create_customer(
         g.business,
         current_user,
         form_data(form, FULL_FIELDS),
         allow_similar=request.form.get("allow_similar") == "1",
     )
+    if form.program_id.data:  # the stamp card chosen on the form, in the same transaction
+        enrol_in(customer, form.program_id.data, actor=current_user)
+    return customer
 
 
 def commit_created(form: CustomerForm, customer, walk_in: bool):

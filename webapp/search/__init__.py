@@ -9,6 +9,7 @@ gives a filtered, sorted list (`listing`, `deep_pages`). Either way one page of 
 from dataclasses import fields
 
 from webapp.errors import Invalid
+from webapp.search.card_codes import card_holder_search
 from webapp.search.criteria import SORT_ALIASES, SORT_NAMES, Criteria, Filters, clean_query, read_criteria
 from webapp.search.listing import sorted_list
 from webapp.search.ranked import ranked_search
@@ -43,7 +44,8 @@ def search_customers(
         raise Invalid("page" if page < 1 else "limit", "Pages and page sizes start at 1.")
     c = ask(query, filters, sort, page, limit)
     if c.q:
-        return ranked_search(business, c, with_count=with_count, columns=columns)
+        by_card = card_holder_search(business, c, columns=columns)  # a typed or scanned card code
+        return by_card or ranked_search(business, c, with_count=with_count, columns=columns)
     return sorted_list(business, c, with_count=with_count, columns=columns)
 
 
