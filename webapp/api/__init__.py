@@ -10,9 +10,11 @@ from webapp.api import (  # noqa: E402,F401
     actions,
     blacklist,
     calendar,
+    cards,
     conventions,
     customers,
     keys_views,
+    money,
     openapi,
     stats,
 )

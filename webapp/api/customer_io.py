@@ -4,12 +4,22 @@ list's query to search Filters. The rules stay in webapp/customers/services.py."
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, String, bindparam, func, literal, select, union_all
+from sqlalchemy import Boolean, Integer, String, bindparam, func, literal, select, union_all
 
 from webapp.api import schemas
+from webapp.api.cards import CardRow, ProgramRow, card_fields, customer_cards
 from webapp.customers.fields import FIELDS, normalize_email
 from webapp.extensions import db
-from webapp.models import Business, Customer, CustomerConsent, Location, StaffUser, Tag
+from webapp.models import (
+    Business,
+    CardProgram,
+    Customer,
+    CustomerCard,
+    CustomerConsent,
+    Location,
+    StaffUser,
+    Tag,
+)
 from webapp.models.customer import customer_location
 from webapp.search import Filters
 from webapp.search.rows import LIST_COLUMNS, rows_to_customers
@@ -18,17 +28,21 @@ from webapp.text import fold
 
 
 def representation(c: Customer) -> schemas.Customer:
-    """The customer as the API shows it (tags, locations and consents loaded by the caller or lazily)."""
+    """The customer as the API shows it (tags, locations and consents loaded by the caller or lazily;
+    its cards read here)."""
     return represent(
         c,
         [t.name for t in c.tags],
         [loc.id for loc in c.locations],
         {str(k.preference_id): k.opted_in for k in c.consents},
+        customer_cards(c),
     )
 
 
-def represent(c, tags: list[str], location_ids: list[int], consents: dict[str, bool]) -> schemas.Customer:
-    """A customer (a record or a row of API_COLUMNS) with its tag names, location ids and consents."""
+def represent(
+    c, tags: list[str], location_ids: list[int], consents: dict[str, bool], cards: list[dict]
+) -> schemas.Customer:
+    """A customer (a record or a row of API_COLUMNS) with its tag names, location ids, consents and cards."""
     return schemas.Customer(
         id=c.id,
         first_name=c.first_name,
@@ -56,9 +70,9 @@ def represent(c, tags: list[str], location_ids: list[int], consents: dict[str, b
         no_shows=c.no_shows,
         loyalty_points=c.points_balance,
         total_spent=c.total_spent,
-        total_orders=0,  # sales come with the point-of-sale issue
-        ledger_balance=0,
-        cards=[],
+        total_orders=c.total_orders,
+        ledger_balance=c.ledger_balance,
+        cards=cards,
         created_at=c.created_at,
         updated_at=c.updated_at,
         version=c.version,
@@ -66,8 +80,8 @@ def represent(c, tags: list[str], location_ids: list[int], consents: dict[str, b
 
 
 # What `represent` reads of a customer row besides the search's LIST_COLUMNS: a searched page comes with
-# them in the search's own statement, then one more for its locations and consents (not ORM instances
-# with three relationship loads each).
+# them in the search's own statement, then one more for its locations, consents and cards (not ORM
+# instances with four relationship loads each).
 API_EXTRA_COLUMNS = (
     Customer.address,
     Customer.notes,
@@ -75,6 +89,7 @@ API_EXTRA_COLUMNS = (
     Customer.custom_field_value,
     Customer.cancellations_by_customer,
     Customer.points_balance,
+    Customer.total_orders,
     Customer.updated_at,
     Customer.version,
 )
@@ -83,22 +98,46 @@ IDS, BUSINESS = bindparam("ids", expanding=True), bindparam("business_id")
 ROWS_OF = select(*LIST_COLUMNS, *API_EXTRA_COLUMNS).where(
     Customer.business_id == BUSINESS, Customer.id.in_(IDS)
 )
-# A customer's locations (with their names, to order them) and consents, in one round trip.
+# A customer's locations (with their names, to order them), consents and stamp cards (with their programs),
+# in one round trip. A card's row is the one with a `code`; of the others a location's has no `opted_in`.
+NO_TEXT, NO_NUMBER = literal(None, String), literal(None, Integer)
+CARD_COLUMNS = (
+    NO_TEXT.label("code"),
+    NO_NUMBER.label("program_id"),
+    NO_NUMBER.label("stamps"),
+    NO_NUMBER.label("stamps_needed"),
+    NO_NUMBER.label("rewards_redeemed"),
+)
 LINKS_OF = union_all(
     select(
         customer_location.c.customer_id,
         Location.id.label("value"),
         Location.name.label("name"),
         literal(None, Boolean).label("opted_in"),
+        *CARD_COLUMNS,
     )
     .join(Location, Location.id == customer_location.c.location_id)
     .where(customer_location.c.business_id == BUSINESS, customer_location.c.customer_id.in_(IDS)),
     select(
         CustomerConsent.customer_id,
         CustomerConsent.preference_id,
-        literal(None, String).label("name"),
+        NO_TEXT.label("name"),
         CustomerConsent.opted_in,
+        *CARD_COLUMNS,
     ).where(CustomerConsent.business_id == BUSINESS, CustomerConsent.customer_id.in_(IDS)),
+    select(
+        CustomerCard.customer_id,
+        CustomerCard.id,
+        CardProgram.name,
+        literal(None, Boolean).label("opted_in"),
+        CustomerCard.code,
+        CustomerCard.program_id,
+        CustomerCard.stamps,
+        CardProgram.stamps_required,
+        CustomerCard.rewards_redeemed,
+    )
+    .join(CardProgram, CardProgram.id == CustomerCard.program_id)
+    .where(CustomerCard.business_id == BUSINESS, CustomerCard.customer_id.in_(IDS)),
 )
 
 
@@ -115,15 +154,21 @@ def representations(business_id: int, ids: list) -> list[schemas.Customer]:
 
 def represent_rows(business_id: int, rows: list, tags: dict) -> list[schemas.Customer]:
     """Customer rows with API_EXTRA_COLUMNS (from a search, or `representations`) and their tags
-    ({id: chips}) as the API shows them: one statement for their locations and consents."""
+    ({id: chips}) as the API shows them: one statement for their locations, consents and cards."""
     if not rows:
         return []
     given = {"business_id": business_id, "ids": [row.id for row in rows]}
     connection = db.session.connection()
     locations: dict = {}
     consents: dict = {}
-    for customer_id, value, name, opted_in in connection.execute(LINKS_OF, given):
-        if opted_in is None:
+    cards: dict = {}
+    for link in connection.execute(LINKS_OF, given):
+        customer_id, value, name, opted_in = link[:4]
+        if link.code is not None:
+            program = ProgramRow(name=name, stamps_required=link.stamps_needed)
+            card = CardRow(value, link.program_id, link.code, link.stamps, link.rewards_redeemed, program)
+            cards.setdefault(customer_id, []).append(card)
+        elif opted_in is None:
             locations.setdefault(customer_id, []).append((name, value))
         else:
             consents.setdefault(customer_id, {})[str(value)] = opted_in
@@ -134,9 +179,15 @@ def represent_rows(business_id: int, rows: list, tags: dict) -> list[schemas.Cus
             [chip.name for chip in tags.get(row.id, [])],
             locations.get(row.id, []),
             consents.get(row.id, {}),
+            [card_fields(c).model_dump(mode="json") for c in sorted(cards.get(row.id, []), key=id_of)],
         )
         for row in rows
     ]
+
+
+def id_of(card: CardRow) -> int:
+    """A card's id, its order in a customer's cards (oldest first, as `cards_of`)."""
+    return card.id
 
 
 def service_data(business: Business, body: schemas.CustomerWrite, actor: StaffUser | None) -> dict:

@@ -4,6 +4,7 @@ from flask import g, url_for
 from sqlalchemy.orm import selectinload
 
 from webapp.api import schemas
+from webapp.api.cards import enrol_new_customer, program_to_enrol
 from webapp.api.conventions import Precondition, acting_user, answer, check_if_match, etag
 from webapp.api.customer_io import (
     API_EXTRA_COLUMNS,
@@ -84,11 +85,16 @@ def list_customers(query: schemas.CustomerQuery):
 def create_customer(body: schemas.CustomerWrite):
     """A full customer: a first name (or `name`) and an email or a phone; a taken email or phone is 409
     naming its owner. Similar names are not held back (the desk's duplicate finder sees them). The source
-    is "api" unless `source` says otherwise."""
+    is "api" unless `source` says otherwise. `card_id` enrols the customer in that stamp-card program
+    (welcome stamps applied at once; not one of the business's active programs: 422 on it), and
+    `send_card_links` then emails the card's link (the customer needs an email)."""
     actor = acting_user()
+    program = program_to_enrol(body.card_id, body.send_card_links)
     data = new_customer_data(service_data(g.business, body, actor))
     customer = services.create_customer(g.business, actor, data, allow_similar=True)
     db.session.flush()
+    if program is not None:
+        enrol_new_customer(customer, program, send_link=body.send_card_links)
     customer = load(customer.id)
     location = url_for("api.get_customer", customer_id=customer.id)
     return one(customer, 201, {"Location": location})

@@ -26,8 +26,14 @@ def models() -> list:
 
 def parameters(op: Operation, component: dict) -> list[dict]:
     """Path parameters, then the query model's fields as query parameters (lists: form, exploded)."""
+    integer, uuid = {"type": "integer", "minimum": 1}, {"type": "string", "format": "uuid"}
     out = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": integer if name in op.integer_params else uuid,
+        }
         for name in op.path.split("{")[1:]
         for name in [name.split("}")[0]]
     ]

@@ -39,6 +39,8 @@ class Operation:
     headers: dict[str, str] = field(default_factory=dict)  # response header -> description
     also: tuple[int, ...] = ()  # other success statuses answered with the same model (upsert: 200 found)
     body_required: bool = True
+    # Path parameters that are integers (`<int:card_id>`); the others are customer UUIDs.
+    integer_params: tuple[str, ...] = ()
 
 
 OPERATIONS: list[Operation] = []
@@ -109,6 +111,7 @@ def operation(
                 dict(headers or {}),
                 tuple(also),
                 body_required,
+                tuple(re.findall(r"<int:([^>]+)>", rule)),
             )
         )
         return wrapped

@@ -96,6 +96,10 @@ class CustomerWrite(Strict):
     marketing_preference_ids: list[Annotated[int, Field(ge=1, lt=2**31)]] | None = Field(
         None, max_length=50, description="Preference ids to opt in to."
     )
+    card_id: Annotated[int, Field(ge=1, lt=2**31)] | None = Field(
+        None, description="On create (POST /customers): enrol in this stamp-card program (its id)."
+    )
+    send_card_links: bool = Field(False, description="On create, with card_id: email the card's link.")
 
 
 class Customer(BaseModel):
