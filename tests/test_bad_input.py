@@ -9,7 +9,10 @@ import pytest
 from sqlalchemy import String, Text, func, select
 
 from webapp.extensions import db
+from webapp.loyalty.cards import add_stamps, enrol
+from webapp.loyalty.programs import create_program
 from webapp.models import Booking, Customer, Location, MarketingPreference, StaffUser, Tag
+from webapp.money.sales import record_sale
 
 NUL = "x\x00y"
 # Tables a refused request may still write: the audit trail and sign-in throttling.
@@ -31,6 +34,17 @@ def world(app, login_as, make_customer, make_booking, make_tag, business, locati
     pref = MarketingPreference(business_id=business.id, name="Newsletter")
     db.session.add(pref)
     db.session.commit()
+    staff = db.session.get(StaffUser, owner.user.id)
+    sale = record_sale(a, total=4500, actor=staff)  # 45 points to redeem, a sale to void
+    card_program = create_program(
+        business, name="Blow-dry card", stamps_required=2, reward="Blow-dry", actor=staff
+    )
+    second_program = create_program(
+        business, name="Coffee club", stamps_required=5, reward="Coffee", actor=staff
+    )
+    card = enrol(a, card_program, actor=staff)
+    add_stamps(card, count=2, actor=staff)  # a reward ready
+    db.session.commit()
     ids = {
         "customer_id": a.id,
         "booking_id": booking.id,
@@ -42,8 +56,23 @@ def world(app, login_as, make_customer, make_booking, make_tag, business, locati
         "key_id": 1,
         "job_id": 1,
         "action": None,
+        "sale_id": sale.id,
+        "program_id": card_program.id,
+        "card_id": card.id,
     }
-    return owner, ids, {"a": a, "b": b, "flagged": flagged, "location": location, "tag": tag, "other": other}
+    return (
+        owner,
+        ids,
+        {
+            "a": a,
+            "b": b,
+            "flagged": flagged,
+            "location": location,
+            "tag": tag,
+            "other": other,
+            "second_program": second_program,
+        },
+    )
 
 
 def payloads(w) -> dict:
@@ -108,14 +137,7 @@ def payloads(w) -> dict:
         "picker.quick_create": ({}, {"first_name": "Bo", "last_name": "Ng", "email": "bo@example.com"}),
         "settings.index": (
             {},
-            {
-                "name": "Salon",
-                "timezone": "Europe/London",
-                "phone_region": "GB",
-                "currency": "GBP",
-                "points_per_unit": "1",
-                "point_value_minor": "1",
-            },
+            {"name": "Salon", "timezone": "Europe/London", "phone_region": "GB", "currency": "GBP"},
         ),
         "settings.locations": ({}, {"name": "Second"}),
         "settings.update_location": ({"location_id": loc.id}, {"name": "Renamed"}),
@@ -135,6 +157,26 @@ def payloads(w) -> dict:
             {"job_id": import_job(w).id},
             {"col_0": "first_name", "col_1": "email", "policy": "skip", "action": "preview"},
         ),
+        "money.new_sale": (
+            {"customer_id": a.id},
+            {"total": "12.50", "receipt_number": "R-1", "description": "Shampoo", "on_account": "y"},
+        ),
+        "money.reverse": ({"customer_id": a.id}, {"kind": "void", "reason": "Typed twice"}),
+        "money.redeem": ({"customer_id": a.id}, {"points": "10"}),
+        "money.adjust_points": ({"customer_id": a.id}, {"points": "5", "reason": "Goodwill"}),
+        "money.payment": ({"customer_id": a.id}, {"amount": "10.00", "reference": "Cash"}),
+        "money.adjust_ledger": ({"customer_id": a.id}, {"amount": "-5.00", "reason": "Old tab"}),
+        "money.loyalty": ({}, {"points_per_unit": "2", "point_value": "0.05"}),
+        "loyalty.programs_index": (
+            {},
+            {"name": "Nails card", "stamps_required": "6", "reward": "Free manicure", "welcome_stamps": "1"},
+        ),
+        "loyalty.program_edit": (
+            {},
+            {"name": "Blow-dry club", "stamps_required": "3", "reward": "Blow-dry", "welcome_stamps": "0"},
+        ),
+        "loyalty.enrol": ({"customer_id": a.id}, {"program_id": str(w["second_program"].id)}),
+        "loyalty.stamp": ({"customer_id": a.id}, {"count": "1"}),
     }
 
 
@@ -179,7 +221,23 @@ OUT_OF_RANGE = {
     "blacklist.blacklist": [("expires_on", "9999-12-31"), ("expires_on", "0001-01-01")],
     "merge.merge": [("source_version", "abc"), ("target_version", "99999999999999999999")],
     "auth.switch_location": [("location_id", "99999999999999999999")],
-    "settings.index": [("points_per_unit", "99999999999999999999"), ("point_value_minor", "1e400")],
+    "money.new_sale": [
+        ("total", "-5"),
+        ("total", "abc"),
+        ("total", "12.345"),
+        ("total", "1e9999"),
+        ("total", "99999999999999"),
+        ("total", "NaN"),
+        ("booking_id", "99999999999999999999"),
+    ],
+    "money.redeem": [("points", "99999999999999999999"), ("points", "0"), ("points", "-1"), ("points", "46")],
+    "money.adjust_points": [("points", "99999999999999999999"), ("points", "-999")],
+    "money.payment": [("amount", "1e400"), ("amount", "0"), ("amount", "-5")],
+    "money.adjust_ledger": [("amount", "99999999999999999999"), ("amount", "0")],
+    "money.loyalty": [("points_per_unit", "99999999999999999999"), ("point_value", "1e400")],
+    "loyalty.programs_index": [("stamps_required", "99999999999999999999"), ("welcome_stamps", "-1")],
+    "loyalty.stamp": [("count", "0"), ("count", "1000000"), ("count", "99999999999999999999")],
+    "loyalty.enrol": [("program_id", "99999999999999999999")],
     "exports.retention": [("years", "99999999999999999999"), ("years", "1e400"), ("years", "51")],
 }
 
@@ -256,16 +314,26 @@ ACTION_ONLY = {
     "settings.toggle_preference",
     "api_keys.revoke",
     "imports.undo",
+    "loyalty.redeem",
+    "loyalty.send_link",
 }
-# JSON routes: they read JSON on purpose, and the same bad values are a problem+json 4xx there.
+# JSON routes: they read JSON on purpose, and the same bad values are a problem+json 4xx there
+# (the money and card endpoints' own bad input is in tests/test_api_money.py and test_api_cards.py).
 JSON_ROUTES = {"api.create_customer", "api.upsert_customer"}
+MONEY_API = {
+    "api.record_sale",
+    "api.redeem_points",
+    "api.enrol_card",
+    "api.stamp_card",
+    "api.redeem_card",
+}
 
 
 def test_every_post_route_is_covered(app):
     """A new POST route is added to the payloads above (or to the action-only list)."""
     from flask import Flask
 
-    covered = set(payloads_keys()) | ACTION_ONLY | JSON_ROUTES
+    covered = set(payloads_keys()) | ACTION_ONLY | JSON_ROUTES | MONEY_API
     assert set(post_rules(app)) - covered == set()
     assert isinstance(app, Flask)
 
@@ -299,6 +367,17 @@ def payloads_keys():
         "exports.retention",
         "imports.upload",
         "imports.mapping",
+        "money.new_sale",
+        "money.reverse",
+        "money.redeem",
+        "money.adjust_points",
+        "money.payment",
+        "money.adjust_ledger",
+        "money.loyalty",
+        "loyalty.programs_index",
+        "loyalty.program_edit",
+        "loyalty.enrol",
+        "loyalty.stamp",
     ]
 
 
@@ -312,6 +391,8 @@ REDIRECT_WHEN_REFUSED = {
     "settings.change_staff",
     "settings.update_tag_view",
     "settings.rename_preference_view",
+    "loyalty.enrol",  # the profile's card panel: back to the profile with the message
+    "loyalty.stamp",
 }
 
 

@@ -4,7 +4,8 @@ from sqlalchemy import func, select
 
 from webapp.bookings.counters import recount
 from webapp.extensions import db
-from webapp.models import Booking, Business, Customer, StaffUser
+from webapp.models import Booking, Business, Customer, CustomerCard, Sale, StaffUser
+from webapp.money.recount import recount_money, wrong_balances
 
 
 def test_create_business_and_user(app):
@@ -68,6 +69,17 @@ def test_commands_refuse_bad_input(app):
     assert r.exit_code != 0 and "No business called" in r.output
 
 
+MONEY_TABLES = (
+    "card_stamp",
+    "customer_card",
+    "points_transaction",
+    "ledger_entry",
+    "sale_reversal",
+    "sale",
+    "audit_event",
+)
+
+
 def test_demo_data_is_deterministic_and_consistent(app):
     runner = app.test_cli_runner()
     r = runner.invoke(args=["demo-data", "--customers", "120", "--seed", "7"])
@@ -82,8 +94,14 @@ def test_demo_data_is_deterministic_and_consistent(app):
     assert db.session.scalar(select(func.count()).select_from(Booking)) > 100
     assert db.session.scalar(select(func.count()).where(Customer.is_dummy)) >= 1
     assert recount() == 0  # the counters agree with the bookings
+    # Sales for the completed bookings, with their points; stamp cards; a few open accounts.
+    assert db.session.scalar(select(func.count()).select_from(Sale)) >= 50
+    assert db.session.scalar(select(func.count()).select_from(CustomerCard)) >= 20
+    assert db.session.scalar(select(func.count()).where(Customer.ledger_balance < 0)) >= 5
+    assert recount_money() == 0 and wrong_balances() == []  # every balance is the sum of its rows
+    assert "stamp cards" in r.output
     # Same seed, fresh database: the same customers.
-    for table in ("customer_tag", "customer_location", "booking", "customer"):
+    for table in (*MONEY_TABLES, "customer_tag", "customer_location", "booking", "customer"):
         db.session.execute(db.text(f"DELETE FROM {table}"))
     db.session.commit()
     runner.invoke(args=["demo-data", "--customers", "120", "--seed", "7"])

@@ -358,6 +358,25 @@ def test_undo_leaves_alone_what_someone_changed_since(business, manager, make_cu
     assert book["ann@example.com"].id == ann.id and book["cat@example.com"].id == cat.id
 
 
+def test_undo_leaves_alone_who_bought_something_since(business, manager):
+    """A sale, points or a stamp card are append-only history: the customer stays (and nothing fails)."""
+    from webapp.money.sales import record_sale
+
+    text = "first_name,email\nPaid,paid@example.com\nIdle,idle@example.com\n"
+    job, counts = imported(business, manager, text)
+    assert counts.created == 2
+    record_sale(customers(business)["paid@example.com"], total=2500, actor=manager)
+    db.session.commit()
+    result = services.undo(job, manager)
+    db.session.commit()
+    assert result.removed == 1
+    assert [(name, why) for _, name, why in result.left_alone] == [
+        ("Paid", "Has sales, points, a stamp card or store credit since the import.")
+    ]
+    book = customers(business)
+    assert "paid@example.com" in book and "idle@example.com" not in book
+
+
 def test_undo_twice_is_refused(business, manager):
     job, _ = imported(business, manager, "first_name,email\nA,a@example.com\n")
     services.undo(job, manager)

@@ -131,9 +131,9 @@ ENGINE_SHAPED_INDEXES = {"ix_customer_sort_last_visit"}
 
 def register_blueprints(app: Flask) -> None:
     """Mount one blueprint per feature."""
-    from webapp import api, auth, blacklist, bookings, customers, merge, picker, settings
+    from webapp import api, auth, blacklist, bookings, customers, merge, money, picker, settings
 
-    for module in (auth, customers, bookings, blacklist, merge, picker, settings, api):
+    for module in (auth, customers, bookings, blacklist, merge, picker, settings, money, api):
         app.register_blueprint(module.bp)
     app.register_blueprint(api.docs_bp)  # /api/v1/openapi.json, /api/docs
     app.register_blueprint(api.keys_bp)  # /settings/api-keys, `flask create-api-key`
@@ -143,6 +143,9 @@ def register_blueprints(app: Flask) -> None:
     from webapp.exports import bp as exports_bp  # CSV and JSON exports, /settings/retention
 
     app.register_blueprint(exports_bp)
+    from webapp.loyalty import bp as loyalty_bp  # stamp cards, /cards/<code>, /settings/cards and /outbox
+
+    app.register_blueprint(loyalty_bp)
 
 
 def register_cli(app: Flask) -> None:

@@ -79,7 +79,7 @@ def create_user(email: str, business_name: str, role: str, name: str, password: 
 @click.option("--if-empty", is_flag=True, help="Only when the database has no business yet (make run).")
 def demo_data(count: int, seed: int, if_empty: bool) -> None:
     """Create a demo business with an owner and COUNT customers with bookings."""
-    from webapp.demo import DEMO_PASSWORD, DEMO_STAFF, load_demo
+    from webapp.demo import DEMO_PASSWORD, DEMO_STAFF, add_demo_money, load_demo
 
     if if_empty and db.session.scalar(select(func.count()).select_from(Business)):
         click.echo(
@@ -88,9 +88,11 @@ def demo_data(count: int, seed: int, if_empty: bool) -> None:
         )
         return
     result = load_demo(count, seed)
+    money = add_demo_money(seed)
     click.echo(
         f"Demo business {result.business!r}: {result.customers:,} customers, "
-        f"{result.bookings:,} bookings added in {result.seconds:.1f} s."
+        f"{result.bookings:,} bookings added in {result.seconds:.1f} s; "
+        f"{money['cards']} stamp cards, {money['owing']} customers buying on account."
     )
     click.echo(f"Sign in at /login as {result.email} with password {result.password}")
 

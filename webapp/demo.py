@@ -1,4 +1,5 @@
-"""Deterministic demo data: a business, its staff, and fake customers with bookings (loaded by `bulk`)."""
+"""Deterministic demo data: a business, its staff, and fake customers with bookings (loaded by `bulk`),
+then their sales, points, stamp cards and a few open accounts (`add_demo_money`)."""
 
 import multiprocessing
 import os
@@ -11,11 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from faker import Faker
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from webapp import bulk
 from webapp.extensions import db
-from webapp.models import Business, Customer, Location, MarketingPreference, StaffUser, Tag
+from webapp.models import Business, Customer, CustomerCard, Location, MarketingPreference, StaffUser, Tag
 from webapp.search import tag_lists
 from webapp.settings import services as settings_services
 
@@ -306,3 +307,125 @@ def demo_customer(rng, i, business_id, firsts, lasts, companies, location_ids, t
     row.update(counters)
     bulk.add_search_keys(row)
     return row, bookings
+
+
+# --- money and loyalty ------------------------------------------------------------------------------
+
+PROGRAMS = (
+    # name, stamps needed, reward, welcome stamps, a stamp for each completed booking
+    ("Blow-dry card", 8, "Free blow-dry", 1, True),
+    ("Coffee club", 10, "Free coffee", 0, False),
+)
+
+
+def add_demo_money(seed: int, cards: int = 60, owing: int = 12) -> dict:
+    """The demo book's money: each completed booking with a price has its sale, with the points it
+    earned (set-based, like migration 0014 but at the business's rate); then, through the services,
+    two stamp-card programs with `cards` customers enrolled (some with a reward ready), `owing`
+    customers who bought on account (a few paid part of it) and a few redemptions. Commits."""
+    from webapp.loyalty import cards as card_services
+    from webapp.loyalty import programs as program_services
+    from webapp.money import ledger, points, sales
+
+    business = ensure_business()
+    owner = db.session.scalar(select(StaffUser).where(StaffUser.email == DEMO_STAFF[0][0]))
+    b = {"b": business.id, "per": business.points_per_unit}
+    sales_sql, points_sql, counters_sql = money_backfill(db.session.connection().dialect.name)
+    db.session.execute(text(sales_sql), b)
+    db.session.execute(text(points_sql), b)
+    db.session.execute(text(counters_sql), b)
+    db.session.commit()
+
+    rng = random.Random(f"money:{seed}")
+    programs = {p.name: p for p in program_services.programs_of(business)}
+    for name, needed, reward, welcome, on_complete in PROGRAMS:
+        if name not in programs:
+            programs[name] = program_services.create_program(
+                business,
+                name=name,
+                stamps_required=needed,
+                reward=reward,
+                welcome_stamps=welcome,
+                stamp_on_complete=on_complete,
+                active=True,
+                actor=owner,
+            )
+    db.session.commit()
+    regulars = db.session.scalars(
+        select(Customer)
+        .where(
+            Customer.business_id == business.id,
+            Customer.merged_into_id.is_(None),
+            Customer.anonymized_at.is_(None),
+            Customer.is_dummy.is_(False),
+            Customer.total_orders > 0,
+        )
+        .order_by(Customer.search_name, Customer.id)
+        .limit((cards + owing) * 3)
+    ).all()
+    rng.shuffle(regulars)
+    done = {"cards": 0, "owing": 0, "redeemed": 0}
+    for customer in regulars[:cards]:
+        program = programs[rng.choice(PROGRAMS)[0]]
+        if db.session.scalar(
+            select(func.count())
+            .select_from(CustomerCard)
+            .where(CustomerCard.customer_id == customer.id, CustomerCard.program_id == program.id)
+        ):
+            continue
+        card = card_services.enrol(customer, program, actor=owner)
+        extra = rng.randint(0, program.stamps_required + 2)
+        if extra:
+            card_services.add_stamps(card, count=extra, actor=owner)
+        if rng.random() < 0.3 and card.stamps >= program.stamps_required:
+            card_services.redeem_reward(card, actor=owner)
+        db.session.commit()
+        done["cards"] += 1
+    for customer in regulars[cards : cards + owing]:
+        service, price, _ = rng.choice(SERVICES)
+        sales.record_sale(customer, total=price, on_account=True, description=service, actor=owner)
+        if rng.random() < 0.4:
+            ledger.record_payment(customer, amount=price // 2, reference="Cash", actor=owner)
+        db.session.commit()
+        done["owing"] += 1
+    for customer in regulars[cards + owing : cards + owing + 8]:
+        db.session.refresh(customer)
+        if customer.points_balance >= 50:
+            points.redeem_points(customer, points=rng.randint(10, customer.points_balance // 2), actor=owner)
+            db.session.commit()
+            done["redeemed"] += 1
+    return done
+
+
+def money_backfill(dialect: str) -> tuple[str, str, str]:
+    """Set-based statements for `add_demo_money`: sales for completed priced bookings without one,
+    their earned points as transactions with a running balance, and the customers' counters."""
+    new_id = "gen_random_uuid()" if dialect == "postgresql" else "lower(hex(randomblob(16)))"
+    key = "replace(cast(b.id as text), '-', '')"
+    sales_sql = (
+        "INSERT INTO sale (id, business_id, customer_id, receipt_number, total, on_account, booking_id,"
+        " points_earned, description, created_by_id, created_at)"
+        f" SELECT {new_id}, b.business_id, b.customer_id, 'BKG-' || {key}, b.price, false, b.id,"
+        " (b.price / 100) * :per, b.service, NULL, b.ends_at FROM booking b"
+        " WHERE b.business_id = :b AND b.status = 'completed' AND b.price > 0"
+        " AND NOT EXISTS (SELECT 1 FROM sale s WHERE s.business_id = :b AND s.booking_id = b.id)"
+    )
+    points_sql = (
+        "INSERT INTO points_transaction (business_id, customer_id, kind, points, balance_after,"
+        " discount_amount, sale_id, reason, created_by_id, created_at)"
+        " SELECT s.business_id, s.customer_id, 'earn', s.points_earned,"
+        " c.points_balance + sum(s.points_earned)"
+        " OVER (PARTITION BY s.customer_id ORDER BY s.created_at, s.id),"
+        " 0, s.id, '', NULL, s.created_at FROM sale s JOIN customer c ON c.id = s.customer_id"
+        " WHERE s.business_id = :b AND s.points_earned > 0"
+        " AND NOT EXISTS (SELECT 1 FROM points_transaction p WHERE p.sale_id = s.id)"
+    )
+    counters_sql = (
+        "UPDATE customer SET"
+        " total_orders = (SELECT count(*) FROM sale s WHERE s.business_id = customer.business_id"
+        " AND s.customer_id = customer.id),"
+        " points_balance = coalesce((SELECT sum(p.points) FROM points_transaction p"
+        " WHERE p.business_id = customer.business_id AND p.customer_id = customer.id), 0)"
+        " WHERE customer.business_id = :b AND customer.total_spent > 0"
+    )
+    return sales_sql, points_sql, counters_sql

@@ -60,7 +60,9 @@ class PossibleDuplicate(DomainError):
 
     status = 409
 
-    def __init__(self, similar: list, message: str = "This looks like a customer who is already in the book."):
+    def __init__(
+        self, similar: list, message: str = "This looks like a customer who is already in the book."
+    ):
         self.similar = list(similar)
         self.message = message
         super().__init__(message)
@@ -85,4 +87,3 @@ class NotFound(DomainError):
     def __init__(self, message: str = "That record does not exist, or belongs to another business."):
         self.message = message
         super().__init__(message)
-

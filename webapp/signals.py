@@ -21,10 +21,12 @@ customer_anonymized = _signals.signal("customer.anonymized")
 #: A customer is about to be deleted for good: sender is the customer. Receivers remove their rows.
 customer_deleting = _signals.signal("customer.deleting")
 
-#: A duplicate was merged into a survivor: sender is the survivor; `source`, `actor`.
+#: A duplicate was merged into a survivor: sender is the survivor; `source`, `actor`, and `moved`
+#: ({table: [row ids]} of every row the merge moved to the survivor, as its audit event keeps them).
 customers_merged = _signals.signal("customers.merged")
 
-#: Bookings (and everything else that belongs to a customer) moved from `source` to the sender.
+#: Bookings only moved from `source` to the sender ("Transfer bookings only"; money stays with the
+#: source). The API's transfer, which moves everything, is a merge and sends `customers_merged`.
 bookings_transferred = _signals.signal("customers.bookings-transferred")
 
 #: A customer's profile is being drawn: sender is the customer; `events` are the history events shown.
@@ -33,5 +35,11 @@ bookings_transferred = _signals.signal("customers.bookings-transferred")
 #: to it.
 profile_shown = _signals.signal("customer.profile-shown")
 
-#: A merge or transfer was undone: sender is the survivor; `source` is the restored customer.
+#: A merge or transfer was undone: sender is the survivor; `source` is the restored customer; `moved`
+#: is what the merge had moved (the undo moves those rows back).
 merge_undone = _signals.signal("customers.merge-undone")
+
+#: A booking was completed (the customer came): sender is the booking (already `completed`); `actor`
+#: is the staff user or API key. Receivers record what follows from a visit (its sale when it has a
+#: price, a stamp on a card whose program says so) in the same transaction.
+booking_completed = _signals.signal("booking.completed")

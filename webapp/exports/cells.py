@@ -12,7 +12,6 @@ The pair of functions lives in webapp/text.py, below both features: the CSV impo
 back off (`unquoted`), so an export imported again gives back exactly what was typed.
 """
 
-
 from webapp.text import FORMULA_STARTS, safe_text, unquoted
 
 __all__ = ["FORMULA_STARTS", "safe_text", "unquoted"]

@@ -27,13 +27,14 @@ from datetime import UTC, date, datetime
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text, union, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp import signals
 from webapp.audit import record
 from webapp.bulk import BULK_REBUILD_FROM, add_search_keys, driver_rows, insert_rows
+from webapp.customers.erasure import MONEY_ROWS
 from webapp.errors import Invalid, NotFound
 from webapp.extensions import db
 from webapp.imports import progress as live_progress
@@ -884,6 +885,16 @@ def remove_created(job: ImportJob, left_alone: list) -> int:
                 select(Customer.merged_into_id).where(Customer.merged_into_id.in_(ids)).distinct()
             )
         )
+        paid = set(
+            db.session.scalars(
+                union(
+                    *(
+                        select(m.customer_id).where(m.business_id == bid, m.customer_id.in_(ids))
+                        for m in MONEY_ROWS
+                    )
+                )
+            )
+        )
         gone = []
         for change in chunk:
             r = rows.get(change.customer_id)
@@ -898,6 +909,8 @@ def remove_created(job: ImportJob, left_alone: list) -> int:
                 why = "Another customer was merged into this one since the import."
             elif change.customer_id in booked:
                 why = "Has bookings since the import."
+            elif change.customer_id in paid:
+                why = "Has sales, points, a stamp card or store credit since the import."
             elif r.version != change.version_after:
                 why = "Edited since the import."
             if why:

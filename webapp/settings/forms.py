@@ -8,9 +8,9 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange
+from wtforms.validators import DataRequired, Email, Length
 
-from webapp.forms import BoundedIntegerField, Form
+from webapp.forms import Form
 from webapp.models.staff import ROLE_LABELS
 from webapp.settings.named_lists import COLORS, PREFERENCE_NAME_MAX, TAG_NAME_MAX
 
@@ -26,13 +26,6 @@ class BusinessForm(Form):
         "Phone region", validators=[DataRequired("Enter a country code."), Length(2, 2)]
     )
     currency = StringField("Currency", validators=[DataRequired("Enter a currency code."), Length(3, 3)])
-    points_per_unit = BoundedIntegerField(
-        "Points earned per currency unit",
-        validators=[NumberRange(0, 1000, "Use a whole number from 0 to 1,000.")],
-    )
-    point_value_minor = BoundedIntegerField(
-        "Value of one point (minor units)", validators=[NumberRange(0, 100000, "Use a whole number from 0.")]
-    )
 
 
 class LocationForm(Form):

@@ -44,7 +44,7 @@ def create_business(
 
 
 def update_business(business: Business, actor: StaffUser, **values) -> None:
-    """Change the business's name, timezone, region, currency and loyalty rates. Caller commits."""
+    """Change the business's name, timezone, region and currency. Caller commits."""
     check_business_settings(values["timezone"], values["phone_region"], values["currency"])
     name = values["name"].strip()
     clash = db.session.scalar(

@@ -28,7 +28,8 @@ from webapp.settings.forms import (
     TagForm,
 )
 
-BUSINESS_FIELDS = ("name", "timezone", "phone_region", "currency", "points_per_unit", "point_value_minor")
+# The loyalty rate has its own page (/settings/loyalty, webapp/money).
+BUSINESS_FIELDS = ("name", "timezone", "phone_region", "currency")
 
 
 def list_with_add_form(
