@@ -393,7 +393,7 @@ def test_the_profile_shows_points_credit_and_purchases(login_as, ana):
     html = html_of(login_as("receptionist").get(f"/customers/{ana.id}"))
     assert "Owes £50.00" in html  # the head's badge and the panel
     assert html.count("Owes £50.00") == 2
-    assert "(worth £25.00)" in html and "£250.00" in html and "2 orders" in html
+    assert "(worth £25.00)" in html and "£250.00" in html and "2 purchases" in html
     assert "R-1" in html and "R-2" in html and "On account" in html
     for label in ("Record sale", "Redeem points", "Record payment"):
         assert label in html

@@ -20,7 +20,7 @@ ACTION_LABELS = {
 }
 AMOUNT_KEYS = ("total", "amount", "discount_amount")
 POINTS_KEYS = ("points", "points_earned", "points_clawed_back", "points_not_clawed_back")
-HIDDEN_KEYS = ("sale_id", "booking_id", "type")
+HIDDEN_KEYS = ("sale_id", "booking_id", "type", "card_id")  # card events are shown the same way
 KEY_LABELS = {
     "receipt_number": "Receipt",
     "total": "Total",
