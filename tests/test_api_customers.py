@@ -352,3 +352,19 @@ def test_authenticating_a_key_is_one_query(client, business, make_customer, coun
     key_lookups = [s for s in q.statements if "FROM api_key" in s]
     assert len(key_lookups) == 1 and "WHERE api_key.prefix" in key_lookups[0]
     assert not any(s.lstrip().upper().startswith("UPDATE API_KEY") for s in q.statements)
+
+
+def test_reading_one_customer_is_four_statements(
+    client, business, location, make_customer, make_tag, count_queries
+):
+    """The key, the customer (a 404 otherwise), its row as a list reads it, and one statement for its
+    locations, consents and cards, however many it has."""
+    customer = make_customer(tags=[make_tag("VIP"), make_tag("Allergy")])
+    url, version = f"{BASE}/customers/{customer.id}", customer.version
+    headers = key_headers(business, "read")
+    client.get(url, headers=headers)
+    with count_queries() as q:
+        r = client.get(url, headers=headers)
+    assert r.status_code == 200 and r.get_json()["tags"] == ["Allergy", "VIP"]
+    assert r.headers["ETag"] == f'"{version}"'
+    assert q.count == 4, [s[:60] + " … " + s[s.find("FROM") : s.find("FROM") + 40] for s in q.statements]
