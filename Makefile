@@ -41,7 +41,8 @@ browser-deps:
 
 # Search and list over HTTP (1,000,000 customers unless BENCH_ARGS says otherwise), the profile,
 # a 10,000-booking merge, the JSON API over the same book, 100,000 rows through `flask
-# import-customers` and `flask export-customers` of the book. Add --database-url to each for PostgreSQL.
+# import-customers`, `flask export-customers` of the book, and sales, redemptions, a 5,000-sale
+# profile and card-code lookups (bench_money.py). Add --database-url to each for PostgreSQL.
 bench: $(BIN)/activate
 	$(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)
 	$(BIN)/python tests/benchmarks/bench_profile.py $(PROFILE_ARGS)
@@ -49,6 +50,7 @@ bench: $(BIN)/activate
 	$(BIN)/python tests/benchmarks/bench_api.py $(API_ARGS)
 	$(BIN)/python tests/benchmarks/bench_import.py $(IMPORT_ARGS)
 	$(BIN)/python tests/benchmarks/bench_export.py $(EXPORT_ARGS)
+	$(BIN)/python tests/benchmarks/bench_money.py $(MONEY_ARGS)
 
 # locust: 50 simulated staff for 5 minutes on each engine (PostgreSQL, then SQLite), 127.0.0.1 only;
 # fails on any error. Shorter: LOADTEST_ARGS="--minutes 1 --users 10 --customers 10000".

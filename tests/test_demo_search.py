@@ -37,7 +37,7 @@ def test_demo_rows_carry_the_orm_search_keys_and_true_counters(app):
 def test_the_same_seed_gives_the_same_book(app, monkeypatch):
     load_demo(90, seed=5, chunk=30)  # three chunks, made by a worker process
     first = book_fingerprint()
-    for table in ("customer_tag", "customer_location", "booking", "customer"):
+    for table in ("points_transaction", "sale", "customer_tag", "customer_location", "booking", "customer"):
         db.session.execute(db.text(f"DELETE FROM {table}"))
     db.session.commit()
     monkeypatch.setattr("webapp.demo.os.cpu_count", lambda: 1)

@@ -145,6 +145,7 @@ def load_demo(count: int, seed: int, chunk: int = CHUNK) -> DemoResult:
         chunk=chunk,
     )
     total_bookings = bulk.load_chunks(generated_chunks(plan), business.id, count)
+    add_demo_sales(business)  # spend is counted in sales: the bookings' sales and their points
     return DemoResult(
         business.name, DEMO_STAFF[0][0], DEMO_PASSWORD, count, total_bookings, time.perf_counter() - started
     )
@@ -320,7 +321,7 @@ PROGRAMS = (
 
 def add_demo_money(seed: int, cards: int = 60, owing: int = 12) -> dict:
     """The demo book's money: each completed booking with a price has its sale, with the points it
-    earned (set-based, like migration 0014 but at the business's rate); then, through the services,
+    earned (`add_demo_sales`, which `load_demo` runs too); then, through the services,
     two stamp-card programs with `cards` customers enrolled (some with a reward ready), `owing`
     customers who bought on account (a few paid part of it) and a few redemptions. Commits."""
     from webapp.loyalty import cards as card_services
@@ -329,12 +330,7 @@ def add_demo_money(seed: int, cards: int = 60, owing: int = 12) -> dict:
 
     business = ensure_business()
     owner = db.session.scalar(select(StaffUser).where(StaffUser.email == DEMO_STAFF[0][0]))
-    b = {"b": business.id, "per": business.points_per_unit}
-    sales_sql, points_sql, counters_sql = money_backfill(db.session.connection().dialect.name)
-    db.session.execute(text(sales_sql), b)
-    db.session.execute(text(points_sql), b)
-    db.session.execute(text(counters_sql), b)
-    db.session.commit()
+    add_demo_sales(business)
 
     rng = random.Random(f"money:{seed}")
     programs = {p.name: p for p in program_services.programs_of(business)}
@@ -395,6 +391,15 @@ def add_demo_money(seed: int, cards: int = 60, owing: int = 12) -> dict:
             db.session.commit()
             done["redeemed"] += 1
     return done
+
+
+def add_demo_sales(business: Business) -> None:
+    """Each completed booking with a price gets its sale and the points it earned (set-based), so the
+    book's spend, orders and points equal their rows, as `flask recount` checks. Commits."""
+    b = {"b": business.id, "per": business.points_per_unit}
+    for statement in money_backfill(db.session.connection().dialect.name):
+        db.session.execute(text(statement), b)
+    db.session.commit()
 
 
 def money_backfill(dialect: str) -> tuple[str, str, str]:
