@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select, text
 
 from webapp.customers.fields import (
     EARLIEST_BIRTH_DATE,
@@ -418,24 +418,68 @@ def empty(value) -> bool:
     return value is None or value == ""
 
 
+class SeenKeys:
+    """The emails and phones of the file's earlier rows, with the line each first came on, kept in a
+    temporary table of the import's own connection (never committed, gone with the connection's
+    transaction on PostgreSQL), not in memory: a file of millions of rows keeps the import's memory
+    flat. One lookup and one insert per chunk; the chunk's own rows are compared in memory."""
+
+    LOOKUP = text("SELECT key, line FROM import_seen WHERE key IN :keys").bindparams(
+        bindparam("keys", expanding=True)
+    )
+
+    def __init__(self):
+        connection = db.session.connection()
+        drop = " ON COMMIT DROP" if connection.dialect.name == "postgresql" else ""
+        connection.exec_driver_sql(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS import_seen"
+            f" (key TEXT PRIMARY KEY, line INTEGER NOT NULL){drop}"
+        )
+        connection.exec_driver_sql("DELETE FROM import_seen")
+        self.earlier: dict[str, int] = {}  # of the chunk's keys, those of earlier chunks
+        self.new: dict[str, int] = {}  # first seen in this chunk
+
+    def start_chunk(self, keys: set[str]) -> None:
+        self.earlier = dict(db.session.execute(self.LOOKUP, {"keys": list(keys)}).all()) if keys else {}
+        self.new = {}
+
+    def get(self, key: str) -> int | None:
+        return self.earlier.get(key) or self.new.get(key)
+
+    def add(self, key: str, line: int) -> None:
+        self.new.setdefault(key, line)
+
+    def end_chunk(self) -> None:
+        if self.new:
+            db.session.execute(
+                text("INSERT INTO import_seen (key, line) VALUES (:key, :line)"),
+                [{"key": k, "line": v} for k, v in self.new.items()],
+            )
+        self.earlier, self.new = {}, {}
+
+    def close(self) -> None:
+        db.session.connection().exec_driver_sql("DELETE FROM import_seen")
+
+
 class Planner:
-    """Decides each row's action; keeps the emails and phones of the file's earlier rows."""
+    """Decides each row's action; remembers the emails and phones of the file's earlier rows."""
 
     def __init__(self, business: Business, policy: str):
         self.business_id = business.id
         self.policy = policy
-        self.seen_emails: dict[str, int] = {}
-        self.seen_phones: dict[str, int] = {}
+        self.seen = SeenKeys()
 
     def plan(self, rows: list[Row]) -> list[Row]:
         """Set action, reason, customer_id, changes and add_tags on every row of a chunk."""
         live = [r for r in rows if not r.rejected]
         emails = {r.values["email_normalized"] for r in live if r.values.get("email_normalized")}
         phones = {r.values["phone"] for r in live if r.values.get("phone")}
+        self.seen.start_chunk({"e:" + e for e in emails} | {"p:" + p for p in phones})
         by_email, by_phone = self.existing(emails, phones)
         tags = self.existing_tags({c.id for c in (*by_email.values(), *by_phone.values())})
         for row in rows:
             self.plan_row(row, by_email, by_phone, tags)
+        self.seen.end_chunk()
         return rows
 
     def existing(self, emails: set, phones: set) -> tuple[dict, dict]:
@@ -473,7 +517,7 @@ class Planner:
             row.action, row.reason = "reject", " ".join(row.problems)
             return
         email, phone = row.values.get("email_normalized"), row.values.get("phone")
-        earlier = (email and self.seen_emails.get(email), phone and self.seen_phones.get(phone))
+        earlier = (email and self.seen.get("e:" + email), phone and self.seen.get("p:" + phone))
         if earlier[0] or earlier[1]:
             what = "email" if earlier[0] else "phone"
             row.action = "repeat"
@@ -496,9 +540,9 @@ class Planner:
             row.problems.append(row.reason)
             return
         if email:
-            self.seen_emails[email] = row.line
+            self.seen.add("e:" + email, row.line)
         if phone:
-            self.seen_phones[phone] = row.line
+            self.seen.add("p:" + phone, row.line)
         if existing is None:
             row.action = "create"
             return

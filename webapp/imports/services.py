@@ -229,6 +229,7 @@ def planned_chunks(job: ImportJob, business: Business | None = None, *, limit: i
     planner = Planner(business, job.policy)
     for chunk in read_chunks(job, business, limit):
         yield planner.plan(chunk)
+    planner.seen.close()
 
 
 def shown(value) -> str:

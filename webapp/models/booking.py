@@ -27,6 +27,9 @@ class Booking(db.Model):
         Index("ix_booking_business_status_start", "business_id", "status", "starts_at"),
         # "Has an upcoming booking" (the list's filter): the booked future bookings, to count from.
         Index("ix_booking_upcoming", "business_id", "status", "starts_at", "customer_id"),
+        # The foreign-key check of a customer's delete (an import's undo deletes thousands): without an
+        # index led by customer_id, SQLite scanned every booking for each deleted customer (0014).
+        Index("ix_booking_customer", "customer_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

@@ -32,11 +32,13 @@ class Sale(db.Model):
 
     __table_args__ = (
         Index("ix_sale_business_receipt", "business_id", "receipt_number", unique=True),
-        Index("ix_sale_business_customer_created", "business_id", "customer_id", "created_at", "id"),
+        # Customer-leading (then business_id): the customer's purchases, and the foreign-key check of a
+        # customer's delete (SQLite, and PostgreSQL's check query, need the key's column first).
+        Index("ix_sale_customer_created", "customer_id", "business_id", "created_at", "id"),
         Index(
-            "ix_sale_business_booking",
-            "business_id",
+            "ix_sale_booking",  # at most one sale per booking; also a booking delete's key check
             "booking_id",
+            "business_id",
             unique=True,
             sqlite_where=text("booking_id IS NOT NULL"),
             postgresql_where=text("booking_id IS NOT NULL"),
@@ -96,7 +98,7 @@ class PointsTransaction(db.Model):
 
     __tablename__ = "points_transaction"
     __table_args__ = (
-        Index("ix_points_transaction_business_customer", "business_id", "customer_id", "id"),
+        Index("ix_points_transaction_customer", "customer_id", "business_id", "id"),
         Index("ix_points_transaction_sale", "sale_id"),
         CheckConstraint("balance_after >= 0", name="balance_not_negative"),
     )
@@ -122,8 +124,14 @@ class LedgerEntry(db.Model):
 
     __tablename__ = "ledger_entry"
     __table_args__ = (
-        Index("ix_ledger_entry_business_customer", "business_id", "customer_id", "id"),
-        Index("ix_ledger_entry_business_customer_created", "business_id", "customer_id", "created_at"),
+        Index("ix_ledger_entry_customer", "customer_id", "business_id", "id"),
+        Index("ix_ledger_entry_customer_created", "customer_id", "business_id", "created_at"),
+        Index(
+            "ix_ledger_entry_sale",
+            "sale_id",
+            sqlite_where=text("sale_id IS NOT NULL"),
+            postgresql_where=text("sale_id IS NOT NULL"),
+        ),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
     )
 
@@ -172,7 +180,7 @@ class CustomerCard(db.Model):
     __tablename__ = "customer_card"
     __table_args__ = (
         Index("ix_customer_card_business_code", "business_id", "code", unique=True),
-        Index("ix_customer_card_business_customer", "business_id", "customer_id", "id"),
+        Index("ix_customer_card_customer", "customer_id", "business_id", "id"),
         CheckConstraint("stamps >= 0", name="stamps_not_negative"),
     )
 
@@ -196,7 +204,13 @@ class CardStamp(db.Model):
     __tablename__ = "card_stamp"
     __table_args__ = (
         Index("ix_card_stamp_card", "card_id", "id"),
-        Index("ix_card_stamp_business_customer", "business_id", "customer_id", "id"),
+        Index("ix_card_stamp_customer", "customer_id", "business_id", "id"),
+        Index(
+            "ix_card_stamp_booking",
+            "booking_id",
+            sqlite_where=text("booking_id IS NOT NULL"),
+            postgresql_where=text("booking_id IS NOT NULL"),
+        ),
         CheckConstraint("stamps_after >= 0", name="stamps_after_not_negative"),
     )
 
@@ -217,7 +231,15 @@ class OutboxMessage(db.Model):
     (development), and as the record of what went out when one is."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_message_business_created", "business_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_outbox_message_business_created", "business_id", "created_at"),
+        Index(
+            "ix_outbox_message_customer",
+            "customer_id",
+            sqlite_where=text("customer_id IS NOT NULL"),
+            postgresql_where=text("customer_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     business_id: Mapped[int] = mapped_column(ForeignKey("business.id"))
