@@ -15,6 +15,7 @@ from import_support import imported
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from webapp.customers.fields import FIELDS as CUSTOMER_FIELDS
 from webapp.customers.fields import clean_text
 from webapp.exports import services as exports
 from webapp.exports.cells import FORMULA_STARTS
@@ -63,19 +64,7 @@ books = st.lists(people, min_size=1, max_size=6).filter(
     lambda ps: len({p["phone"] for p in ps if p["phone"]}) == len([p for p in ps if p["phone"]])
 )
 
-FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "date_of_birth",
-    "company",
-    "address",
-    "notes",
-    "source",
-    "custom_field_value",
-    "created_at",
-)
+FIELDS = (*CUSTOMER_FIELDS, "created_at")  # what a person typed, and since when they are a customer
 
 
 def new_business(timezone: str) -> Business:

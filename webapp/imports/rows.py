@@ -25,6 +25,7 @@ from sqlalchemy import bindparam, or_, select, text
 
 from webapp.customers.fields import (
     EARLIEST_BIRTH_DATE,
+    FIELDS,
     business_today,
     check_email,
     check_text,
@@ -38,19 +39,8 @@ from webapp.models import Business, Customer, Tag, customer_tag
 from webapp.phones import normalize_phone
 from webapp.text import has_control_characters, unquoted
 
-# The stored customer fields an import writes, in the order the rejected-rows file and events use.
-STORED = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "date_of_birth",
-    "company",
-    "address",
-    "notes",
-    "source",
-    "custom_field_value",
-)
+# The stored customer fields an import writes (a create's or edit's plain fields), in that order.
+STORED = FIELDS
 TAG_NAME_MAX = 60
 MONTH_FIRST_REGIONS = {"US", "PH", "FM", "MH", "PW", "AS", "GU", "MP", "PR", "VI", "UM"}
 TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "rev", "herr", "frau", "mme", "m"}
