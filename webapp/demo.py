@@ -272,7 +272,7 @@ def demo_customer(rng, i, business_id, firsts, lasts, companies, location_ids, t
         starts = today + timedelta(
             days=rng.randint(-700, 40), hours=rng.randint(9, 18), minutes=rng.choice((0, 15, 30, 45))
         )
-        if starts > today + timedelta(days=1):
+        if starts >= today:  # from today on: still booked (only a visit that has started can be completed)
             status, by = "booked", None
         else:
             status = rng.choices(("completed", "cancelled", "no_show"), (85, 10, 5))[0]
