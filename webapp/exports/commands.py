@@ -12,6 +12,7 @@ from webapp.exports import services
 from webapp.extensions import db
 from webapp.models import Business
 from webapp.search import read_criteria
+from webapp.text import counted
 
 EXPORT_LABEL = "flask export-customers"
 RETENTION_LABEL = "flask apply-retention"
@@ -21,11 +22,6 @@ def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(export_customers)
     app.cli.add_command(apply_retention)
-
-
-def customers(n: int) -> str:
-    """ "1 customer", "2,000 customers"."""
-    return f"{n:,} customer{'' if n == 1 else 's'}"
 
 
 def business_named(name: str) -> Business:
@@ -60,7 +56,7 @@ def export_customers(business_name: str, query: str, file: str | None) -> None:
         chunks.close()
         out.flush() if to_stdout else out.close()
         db.session.commit()
-    click.echo(f"{customers(counter[0])} exported.", err=True)
+    click.echo(f"{counted(counter[0], 'customer')} exported.", err=True)
 
 
 @click.command("apply-retention")
@@ -82,7 +78,8 @@ def apply_retention(business_name: str | None, really: bool) -> None:
         since = preview.before.date().isoformat()
         if not really:
             click.echo(
-                f"{business.name}: {customers(preview.count)} with no visit and no booking since {since} "
+                f"{business.name}: {counted(preview.count, 'customer')} with no visit and no booking "
+                f"since {since} "
                 f"would be anonymized ({years} years). Run with --apply to anonymize them."
             )
             continue
@@ -94,4 +91,7 @@ def apply_retention(business_name: str | None, really: bool) -> None:
                 bar.update(batch)
         services.record_retention_run(business, years, preview.before, done, None, RETENTION_LABEL)
         db.session.commit()
-        click.echo(f"{business.name}: {customers(done)} anonymized (no visit and no booking since {since}).")
+        click.echo(
+            f"{business.name}: {counted(done, 'customer')} anonymized "
+            f"(no visit and no booking since {since})."
+        )

@@ -28,6 +28,7 @@ from webapp.imports.forms import ActionForm, MappingForm, UploadForm
 from webapp.imports.mapping import FIELDS
 from webapp.models import ImportJob, StaffUser
 from webapp.security import role_required
+from webapp.text import counted
 
 bp = Blueprint("imports", __name__)
 
@@ -239,17 +240,13 @@ def undo(job_id: int):
 def undo_message(result: services.UndoResult) -> str:
     """One sentence about an undo."""
     text = (
-        f"Import undone: {customers(result.removed)} removed, "
-        f"{customers(result.restored)} given their old details back."
+        f"Import undone: {counted(result.removed, 'customer')} removed, "
+        f"{counted(result.restored, 'customer')} given their old details back."
     )
     if result.left_alone:
-        text += f" {customers(len(result.left_alone))} changed since the import left alone (listed below)."
+        left = counted(len(result.left_alone), "customer")
+        text += f" {left} changed since the import left alone (listed below)."
     return text
-
-
-def customers(n: int) -> str:
-    """ "1 customer", "2,000 customers"."""
-    return f"{n:,} customer{'' if n == 1 else 's'}"
 
 
 @bp.get("/imports/<int:job_id>/rejected.csv")

@@ -14,13 +14,10 @@ from webapp.money.amounts import as_typed
 from webapp.money.forms import LedgerAdjustForm, PaymentForm, PointsAdjustForm, RedeemForm
 from webapp.money.views import customer_or_404, run_form, survivor_redirect, typed_amount
 from webapp.security import role_required
+from webapp.text import counted
 
 HISTORY = 20
 SALE_CHOICES = 20
-
-
-def counted_points(n: int) -> str:
-    return f"{n:,} point{'' if n == 1 else 's'}"
 
 
 # --- points ----------------------------------------------------------------------------------------
@@ -49,8 +46,8 @@ def redeem(customer_id):
             customer, points=points.parse_points(form.points.data), actor=current_user, sale=sale
         )
         return (
-            f"{counted_points(result.redeemed)} redeemed: take {money(result.discount_amount)} off. "
-            f"{counted_points(result.remaining_points)} left."
+            f"{counted(result.redeemed, 'point')} redeemed: take {money(result.discount_amount)} off. "
+            f"{counted(result.remaining_points, 'point')} left."
         )
 
     return run_form(
@@ -84,7 +81,7 @@ def adjust_points(customer_id):
             reason=form.reason.data,
             actor=current_user,
         )
-        return f"Points adjusted by {row.points:+,}: {counted_points(row.balance_after)} now."
+        return f"Points adjusted by {row.points:+,}: {counted(row.balance_after, 'point')} now."
 
     return run_form(
         form,

@@ -8,6 +8,7 @@ from webapp.extensions import db
 from webapp.models import Customer
 from webapp.models.customer import CustomerFace
 from webapp.search import tag_lists
+from webapp.text import counted
 
 
 @dataclass
@@ -29,7 +30,7 @@ class Results:
         """ "1 customer", "37 customers", "1,000+ customers"."""
         if self.capped:
             return f"{self.cap:,}+ customers"
-        return f"{self.count:,} customer{'' if self.count == 1 else 's'}"
+        return counted(self.count, "customer")
 
 
 LIST_COLUMNS = (
